@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -152,5 +153,31 @@ func TestNoTestSupportInProduction(t *testing.T) {
 				t.Errorf("%s imports test-support package %s outside tests", show(from), show(to))
 			}
 		}
+	}
+}
+
+func TestImportRules(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		from, to string
+		want     bool
+	}{
+		{"ca", "internal/taxcode", true},
+		{"ca", "lifecycle", false},
+		{"ca/lints/etsi", "ca", true},
+		{"crl", "store", false},
+		{"store", "lifecycle", true},
+		{"store", "", false},
+		{"", "store", true},
+		{"", "adapters/http", false},
+		{"adapters/http", "", true},
+		{"adapters/http", "adapters/mail", false},
+		{"adapters/hsm/hsmtest", "adapters/hsm", true},
+		{"examples/server", "adapters/http", true},
+		{"cmd/registra", "adapters/cli", true},
+		{"internal/testutil", "ca", false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, allowed(ruleFor(tt.from), tt.to), "%s -> %s", show(tt.from), show(tt.to))
 	}
 }

@@ -1,0 +1,111 @@
+package envelope
+
+import (
+	"crypto/subtle"
+	"strconv"
+	"strings"
+)
+
+// DefaultMinPassphraseLength is the shortest custom passphrase
+// [PassphrasePolicy] accepts when MinLength is zero.
+const DefaultMinPassphraseLength = 12
+
+// maxPassphraseLength bounds custom passphrases; PDF readers truncate user
+// passwords at 127 bytes (ISO 32000-2 §7.6.4.3.3).
+const maxPassphraseLength = 127
+
+// PassphraseRequest is the RAO's choice of passphrase for an envelope
+// (Manuale operatore, "Remote signature issuance" and "Encrypted enveloped
+// resend": use the owner's tax code, or indicate a different one). Exactly
+// one of TaxCode and Custom is set.
+type PassphraseRequest struct {
+	// TaxCode is the holder's tax code (codice fiscale), used as the
+	// passphrase after normalisation: surrounding spaces removed, upper case.
+	TaxCode string
+	// Custom is a passphrase the RAO chose.
+	Custom Passphrase
+	// Confirm repeats Custom; it must be equal.
+	Confirm Passphrase
+}
+
+// PassphrasePolicy turns a [PassphraseRequest] into the [Passphrase] that
+// seals an envelope.
+type PassphrasePolicy struct {
+	// MinLength is the shortest custom passphrase accepted, in characters;
+	// zero means [DefaultMinPassphraseLength].
+	MinLength int
+}
+
+// Validate checks the policy's fields.
+func (p PassphrasePolicy) Validate() error {
+	if p.MinLength < 0 || p.MinLength > maxPassphraseLength {
+		return &FieldError{Field: "min_length", Rule: "must be between 0 and 127"}
+	}
+	return nil
+}
+
+// Choose returns the passphrase the request asks for, or a [*FieldError]
+// naming the offending field. The checks, in order: the policy is valid;
+// exactly one of tax code and custom passphrase is given; a tax code has the
+// shape of a natural person's codice fiscale (16 letters and digits; its
+// check character is verified when the request is entered, not here); a
+// custom passphrase is long enough, no longer than 127 characters, printable
+// ASCII only, and equal to its confirmation.
+//
+// Custom passphrases are limited to printable ASCII because the same
+// passphrase opens both the CMS envelope, whose key derivation takes raw
+// bytes (RFC 3211 §2.1), and the PDF, whose readers apply SASLprep to the
+// password first (ISO 32000-2 §7.6.4.3.3): the two agree only on ASCII.
+func (p PassphrasePolicy) Choose(r PassphraseRequest) (Passphrase, error) {
+	if err := p.Validate(); err != nil {
+		return "", err
+	}
+	tax := strings.ToUpper(strings.TrimSpace(r.TaxCode))
+	switch {
+	case tax != "" && (r.Custom != "" || r.Confirm != ""):
+		return "", &FieldError{Field: "passphrase", Rule: "give either the tax code or a custom passphrase, not both"}
+	case tax == "" && r.Custom == "":
+		return "", &FieldError{Field: "passphrase", Rule: "give the tax code or a custom passphrase"}
+	case tax != "":
+		if !taxCodeShape(tax) {
+			return "", &FieldError{Field: "tax_code", Rule: "must be 16 letters and digits"}
+		}
+		return Passphrase(tax), nil
+	}
+	minLen := p.MinLength
+	if minLen == 0 {
+		minLen = DefaultMinPassphraseLength
+	}
+	custom := string(r.Custom)
+	for i := 0; i < len(custom); i++ {
+		if custom[i] < ' ' || custom[i] > '~' {
+			return "", &FieldError{Field: "passphrase", Rule: "must be printable ASCII"}
+		}
+	}
+	if len(custom) < minLen {
+		return "", &FieldError{Field: "passphrase", Rule: "must be at least " + strconv.Itoa(minLen) + " characters"}
+	}
+	if len(custom) > maxPassphraseLength {
+		return "", &FieldError{Field: "passphrase", Rule: "must be at most 127 characters"}
+	}
+	if subtle.ConstantTimeCompare([]byte(custom), []byte(r.Confirm)) != 1 {
+		return "", &FieldError{Field: "confirm", Rule: "does not match the passphrase"}
+	}
+	return r.Custom, nil
+}
+
+// taxCodeShape reports whether s is 16 upper-case letters and digits, the
+// shape of an Italian natural person's codice fiscale (omocodia replaces
+// digits with letters, so positions are not checked one by one).
+func taxCodeShape(s string) bool {
+	if len(s) != 16 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}

@@ -19,6 +19,7 @@ type Verifier interface {
 // Compile-time checks that every method's verifier is a Verifier.
 var (
 	_ Verifier = (*Offline)(nil)
+	_ Verifier = (*SignID)(nil)
 )
 
 func nowOr(now func() time.Time) func() time.Time {

@@ -220,9 +220,9 @@ func TestReconcileRefusesDroppedSerial(t *testing.T) {
 	all := sampleEntries()
 	allSerials := serials(0x1001, 0x1002, 0x1003, 0x1004, 0x1005)
 	cases := []struct {
-		name          string
-		entries       []crl.Entry
-		listed        []*big.Int
+		name           string
+		entries        []crl.Entry
+		listed         []*big.Int
 		missing, extra []*big.Int
 	}{
 		{"equal", all, allSerials, nil, nil},

@@ -66,7 +66,7 @@ type Config struct {
 // Validate checks every field and returns one *[FieldError] per bad field,
 // joined; the result unwraps to [ErrInvalidInput]. It reads neither the
 // environment nor the PIN file: [Open] does.
-func (c *Config) Validate() error {
+func (c Config) Validate() error {
 	var errs []error
 	bad := func(field, rule string) { errs = append(errs, &FieldError{Field: field, Rule: rule}) }
 	switch {
@@ -100,7 +100,7 @@ func (c *Config) Validate() error {
 }
 
 // maxSessions returns the effective pool size.
-func (c *Config) maxSessions() int {
+func (c Config) maxSessions() int {
 	if c.MaxSessions == 0 {
 		return DefaultMaxSessions
 	}
@@ -108,7 +108,7 @@ func (c *Config) maxSessions() int {
 }
 
 // poolWaitTimeout returns the effective pool wait timeout.
-func (c *Config) poolWaitTimeout() time.Duration {
+func (c Config) poolWaitTimeout() time.Duration {
 	if c.PoolWaitTimeout == 0 {
 		return DefaultPoolWaitTimeout
 	}
@@ -116,7 +116,7 @@ func (c *Config) poolWaitTimeout() time.Duration {
 }
 
 // logger returns the configured logger or a discarding one.
-func (c *Config) logger() *slog.Logger {
+func (c Config) logger() *slog.Logger {
 	if c.Logger == nil {
 		return slog.New(slog.DiscardHandler)
 	}
@@ -124,7 +124,7 @@ func (c *Config) logger() *slog.Logger {
 }
 
 // modulePath resolves symbolic links in ModulePath.
-func (c *Config) modulePath() (string, error) {
+func (c Config) modulePath() (string, error) {
 	p, err := filepath.EvalSymlinks(c.ModulePath)
 	if err != nil {
 		return "", &Error{Op: "open", Key: c.ModulePath, Kind: ErrModule, Err: err}
@@ -133,7 +133,7 @@ func (c *Config) modulePath() (string, error) {
 }
 
 // readPIN fetches the PIN from the environment or the PIN file.
-func (c *Config) readPIN(log *slog.Logger) (secretPIN, error) {
+func (c Config) readPIN(log *slog.Logger) (secretPIN, error) {
 	if c.PINEnv != "" {
 		v, ok := os.LookupEnv(c.PINEnv)
 		if !ok || v == "" {

@@ -430,9 +430,15 @@ func (t *Token) CreateKey(req *apiv1.CreateKeyRequest) (*apiv1.CreateKeyResponse
 	}, nil
 }
 
-// absent returns nil when no key pair or secret key has k's label or id.
+// absent returns nil when the token is still the one opened and no key pair
+// or secret key in it has k's label or id. The first check matters: a token
+// re-initialised under a running process accepts new keys in the sessions
+// logged into the old one.
 func (t *Token) absent(op string, k KeyName) error {
 	uri := k.String()
+	if err := t.probe.check(); err != nil {
+		return &Error{Op: op, Key: uri, Kind: ErrTokenGone, Err: err}
+	}
 	for _, q := range []KeyName{{Object: k.Object}, {ID: k.ID}} {
 		if q.Object == "" && len(q.ID) == 0 {
 			continue
@@ -485,6 +491,9 @@ func (t *Token) DeleteKey(req *apiv1.DeleteKeyRequest) error {
 	}
 	t.createMu.Lock()
 	defer t.createMu.Unlock()
+	if err := t.probe.check(); err != nil {
+		return &Error{Op: "delete key", Key: uri, Kind: ErrTokenGone, Err: err}
+	}
 	// Look in the token, not the cache: the name must select exactly one
 	// key pair now.
 	found, err := t.p11.FindKeyPairs(k.ID, label(k))

@@ -3,6 +3,7 @@ package recognition_test
 import (
 	"crypto/x509"
 	"errors"
+	"os"
 	"testing"
 	"time"
 
@@ -86,3 +87,5 @@ func newPKI(t testing.TB) *pki {
 }
 
 func errorsAs[T error](err error) (T, bool) { return errors.AsType[T](err) }
+
+func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }

@@ -382,4 +382,3 @@ func TestNoScanner(t *testing.T) {
 	_, err := recognition.NoScanner{}.Scan(context.Background(), strings.NewReader("x"))
 	assert.ErrorIs(t, err, recognition.ErrScannerUnavailable)
 }
-

@@ -20,6 +20,7 @@ type Verifier interface {
 var (
 	_ Verifier = (*Offline)(nil)
 	_ Verifier = (*SignID)(nil)
+	_ Verifier = (*LiveID)(nil)
 )
 
 func nowOr(now func() time.Time) func() time.Time {

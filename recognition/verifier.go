@@ -21,6 +21,7 @@ var (
 	_ Verifier = (*Offline)(nil)
 	_ Verifier = (*SignID)(nil)
 	_ Verifier = (*LiveID)(nil)
+	_ Verifier = (*VideoID)(nil)
 )
 
 func nowOr(now func() time.Time) func() time.Time {

@@ -1,0 +1,73 @@
+package store
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"iter"
+)
+
+// ChainHash returns the SHA-256 chain link of ev after prev (the previous
+// sealed event's hash, empty for the first): SHA-256(prev || fields), where
+// fields is the stable encoding of the event's sequence number,
+// organisation, time, actor, action, subject and details. The event's Hash
+// and Version are not part of it.
+func ChainHash(prev []byte, ev *AuditEvent) []byte {
+	e := &encoder{b: make([]byte, 0, 64+len(ev.Details))}
+	e.bytes(prev)
+	e.u64(ev.Seq)
+	e.str(ev.OrgID)
+	e.time(ev.At)
+	e.str(ev.ActorID)
+	e.str(ev.Action)
+	e.str(ev.Subject)
+	e.str(ev.Details)
+	h := sha256.Sum256(e.b)
+	return h[:]
+}
+
+// AuditChainError reports the first audit event that breaks the chain. It
+// unwraps to [ErrCorrupt].
+type AuditChainError struct {
+	// Seq is the first bad sequence number: an edited event's own number,
+	// the number of a deleted event, the first position of a swap.
+	Seq    uint64
+	Reason string
+}
+
+// Error returns "store: audit chain: event <seq>: <reason>".
+func (e *AuditChainError) Error() string {
+	return fmt.Sprintf("store: audit chain: event %d: %s", e.Seq, e.Reason)
+}
+
+// Unwrap returns [ErrCorrupt].
+func (e *AuditChainError) Unwrap() error { return ErrCorrupt }
+
+// VerifyAuditChain checks audit events given in sequence order, starting
+// at sequence number 1: numbers must be consecutive, sealed events must form
+// an unbroken SHA-256 chain (see [ChainHash]) and no sealed event may follow
+// an unsealed one. It returns nil or an [*AuditChainError] naming the first
+// bad sequence number. Unsealed events are not yet protected.
+func VerifyAuditChain(events iter.Seq[AuditEvent]) error {
+	want := uint64(1)
+	var prev []byte
+	unsealedSeen := false
+	for ev := range events {
+		if ev.Seq != want {
+			return &AuditChainError{Seq: want, Reason: fmt.Sprintf("found event %d in its place", ev.Seq)}
+		}
+		if len(ev.Hash) == 0 {
+			unsealedSeen = true
+		} else {
+			if unsealedSeen {
+				return &AuditChainError{Seq: ev.Seq, Reason: "sealed after an unsealed event"}
+			}
+			if !bytes.Equal(ev.Hash, ChainHash(prev, &ev)) {
+				return &AuditChainError{Seq: ev.Seq, Reason: "hash does not match its content and predecessor"}
+			}
+			prev = ev.Hash
+		}
+		want++
+	}
+	return nil
+}

@@ -1,0 +1,47 @@
+// Package store keeps registra's durable state: organisations, operators,
+// holder identities, orders, products, status changes with their SLA
+// deadlines, CRL entries and numbers, publication receipts, evidence and
+// envelope references, issuance intents, leases and the hash-chained audit
+// trail.
+//
+// # Shape
+//
+// The platform talks to the state through one interface, [Store] (see
+// STORE.md): a write is a [Batch] of typed commands (one Go type per write,
+// each with a stable [MessageType] byte, as Nomad's FSM does) with
+// preconditions (ExpectVersion, the expected status of a [ChangeStatus],
+// lease fencing) and an optional idempotency key, applied atomically; reads
+// go through a consistent [Snapshot]. The conformance suite in
+// store/storetest is written against the interface, so that a second
+// backend (PostgreSQL) is an addition, not a rewrite.
+//
+// # The embedded backend
+//
+// [Open] returns a [Node]: go-memdb tables with an index for every search
+// filter of the partner manual, made durable by hashicorp/raft with
+// raft-wal as its log, single node by default and a cluster when peers are
+// given. A write returns only after its entry is committed (on a quorum)
+// and applied. Raft snapshots hold the whole state and let the log be
+// compacted. Blobs (documents, signed forms, certificates, envelopes) live
+// beside the log, named by SHA-256, and are verified on every read.
+//
+// # Rules
+//
+//   - Hot state is narrow: suspend, reactivate and revoke rewrite the
+//     [StatusRecord] (three index entries), never the order or product.
+//   - Only suspended and revoked certificates have a [CRLEntry]; the store
+//     keeps them in step with the status, so a CRL build is one ordered
+//     range scan ([Snapshot.CRLEntries]).
+//   - CRL numbers are reserved before signing and the served pointer only
+//     moves up.
+//   - Same input, same answer: invalid UTF-8, NUL bytes and over-long values
+//     are refused with a [*FieldError] wrapping [ErrInvalidInput], before
+//     anything is proposed; times come back in UTC, truncated to
+//     microseconds.
+//   - Nothing slow or external happens inside a write.
+//
+// The store does not decide transitions (package lifecycle does), does not
+// replicate blobs between cluster nodes (each node's blob directory must be
+// filled by the caller or shared), and does not forward writes from a
+// follower to the leader: a follower answers [ErrNotLeader].
+package store

@@ -1,0 +1,104 @@
+package store
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hashicorp/raft"
+)
+
+// fsm is the Raft state machine: it decodes each committed entry and
+// applies its batch to the memdb state.
+type fsm struct {
+	mu      sync.RWMutex // held for writing while a commit and its index advance together
+	st      *state
+	applied atomic.Uint64
+	changed chan struct{} // closed and replaced after every apply
+}
+
+var _ raft.FSM = (*fsm)(nil)
+
+func newFSM(st *state) *fsm { return &fsm{st: st, changed: make(chan struct{})} }
+
+func (f *fsm) watch() <-chan struct{} {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.changed
+}
+
+// Apply implements raft.FSM. Its response is a *Result or an error, both
+// deterministic functions of the state and the entry.
+func (f *fsm) Apply(l *raft.Log) any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	defer f.advance(l.Index)
+	if l.Type != raft.LogCommand {
+		return nil
+	}
+	en, err := decodeEntry(l.Data)
+	if err != nil {
+		// Every node refuses the same bytes the same way, so the state
+		// stays identical; the write is reported as failed.
+		return err
+	}
+	res, err := f.st.applyEntry(l.Index, en)
+	if err != nil {
+		return err
+	}
+	return res
+}
+
+func (f *fsm) advance(index uint64) {
+	if index > f.applied.Load() {
+		f.applied.Store(index)
+	}
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+func (f *fsm) view() *view {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return &view{txn: f.st.db.Txn(false), index: f.applied.Load()}
+}
+
+// Snapshot implements raft.FSM: a memdb read transaction is a free,
+// consistent point-in-time copy.
+func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
+	v := f.view()
+	return &fsmSnapshot{v: v}, nil
+}
+
+// Restore implements raft.FSM: the new state is built and verified in full
+// before it replaces the current one.
+func (f *fsm) Restore(rc io.ReadCloser) error {
+	st, index, err := readSnapshot(rc)
+	cerr := rc.Close()
+	if err != nil {
+		return err
+	}
+	if cerr != nil {
+		return fmt.Errorf("store: reading snapshot: %w", cerr)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.st = st
+	f.applied.Store(index)
+	close(f.changed)
+	f.changed = make(chan struct{})
+	return nil
+}
+
+type fsmSnapshot struct{ v *view }
+
+func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
+	if err := writeSnapshot(sink, s.v.txn, s.v.index); err != nil {
+		_ = sink.Cancel() // the write error is the one to report
+		return err
+	}
+	return sink.Close()
+}
+
+func (s *fsmSnapshot) Release() { s.v.Close() }

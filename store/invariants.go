@@ -1,0 +1,202 @@
+package store
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/hashicorp/go-memdb"
+)
+
+func (v *view) CheckInvariants() error {
+	if err := v.check(); err != nil {
+		return err
+	}
+	if err := checkIndexes(v.txn); err != nil {
+		return err
+	}
+	return checkRecords(v.txn)
+}
+
+// checkIndexes compares every index with a full scan of its table: each
+// object yields exactly the keys its indexer computes, each key leads back
+// to the object, and no index holds anything else.
+func checkIndexes(txn *memdb.Txn) error {
+	s := schema()
+	names := make([]string, 0, len(s.Tables))
+	for n := range s.Tables {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, tn := range names {
+		t := s.Tables[tn]
+		idIx := t.Indexes[indexID].Indexer.(memdb.SingleIndexer)
+		var objs []any
+		it, err := txn.Get(tn, indexID+"_prefix", newKey())
+		if err != nil {
+			return err
+		}
+		for raw := it.Next(); raw != nil; raw = it.Next() {
+			objs = append(objs, raw)
+		}
+		for ixName, ix := range t.Indexes {
+			expected := 0
+			for _, o := range objs {
+				var keys [][]byte
+				switch x := ix.Indexer.(type) {
+				case memdb.SingleIndexer:
+					ok, k, err := x.FromObject(o)
+					if err != nil {
+						return err
+					}
+					if ok {
+						keys = [][]byte{k}
+					}
+				case memdb.MultiIndexer:
+					ok, ks, err := x.FromObject(o)
+					if err != nil {
+						return err
+					}
+					if ok {
+						keys = ks
+					}
+				}
+				for _, k := range keys {
+					got, err := txn.First(tn, ixName, key(k))
+					if err != nil {
+						return err
+					}
+					if got != o {
+						_, id, _ := idIx.FromObject(o)
+						return fmt.Errorf("%w: index %s.%s: key of %q leads elsewhere", ErrCorrupt, tn, ixName, id)
+					}
+				}
+				expected += len(keys)
+			}
+			n := 0
+			it, err := txn.Get(tn, ixName+"_prefix", newKey())
+			if err != nil {
+				return err
+			}
+			for raw := it.Next(); raw != nil; raw = it.Next() {
+				_, id, _ := idIx.FromObject(raw)
+				cur, err := txn.First(tn, indexID, key(id))
+				if err != nil {
+					return err
+				}
+				if cur != raw {
+					return fmt.Errorf("%w: index %s.%s holds a stale object %q", ErrCorrupt, tn, ixName, id)
+				}
+				n++
+			}
+			if n != expected {
+				return fmt.Errorf("%w: index %s.%s has %d entries, a full scan gives %d", ErrCorrupt, tn, ixName, n, expected)
+			}
+		}
+	}
+	return nil
+}
+
+// checkRecords checks the cross-record rules of STORE.md.
+func checkRecords(txn *memdb.Txn) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: invariant: %s", ErrCorrupt, fmt.Sprintf(format, args...))
+	}
+	orders := 0
+	err := scanPrefix(txn, tableOrders, indexID, newKey(), func(raw any) error {
+		o := raw.(*Order)
+		orders++
+		st, err := first[StatusRecord](txn, tableStatuses, indexID, newKey().str(o.ID))
+		if err != nil {
+			return err
+		}
+		if st == nil || st.OrgID != o.OrgID || !st.InputDate.Equal(o.CreatedAt) {
+			return bad("order %q has no matching status record", o.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	statuses, listedCerts := 0, 0
+	err = scanPrefix(txn, tableStatuses, indexID, newKey(), func(raw any) error {
+		st := raw.(*StatusRecord)
+		statuses++
+		if st.ProductID == "" {
+			return nil
+		}
+		p, err := first[Product](txn, tableProducts, indexID, newKey().str(st.ProductID))
+		if err != nil {
+			return err
+		}
+		if p == nil || p.OrderID != st.OrderID {
+			return bad("order %q names a missing product %q", st.OrderID, st.ProductID)
+		}
+		for _, c := range p.Certificates {
+			e, err := first[CRLEntry](txn, tableCRLEntries, indexID, newKey().str(c.Issuer).u32(c.Shard).serial(c.Serial))
+			if err != nil {
+				return err
+			}
+			switch {
+			case st.Status.listed() && (e == nil || e.ProductID != p.ID):
+				return bad("%s product %q lacks its CRL entry in %s/%d", st.Status, p.ID, c.Issuer, c.Shard)
+			case st.Status == StatusSuspended && e.ReasonCode != 6:
+				return bad("suspended product %q is not listed as certificateHold", p.ID)
+			case !st.Status.listed() && e != nil:
+				return bad("%s product %q has a CRL entry", st.Status, p.ID)
+			}
+			if st.Status.listed() {
+				listedCerts++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if statuses != orders {
+		return bad("%d status records for %d orders", statuses, orders)
+	}
+	entries := 0
+	if err := scanPrefix(txn, tableCRLEntries, indexID, newKey(), func(any) error { entries++; return nil }); err != nil {
+		return err
+	}
+	if entries != listedCerts {
+		return bad("%d CRL entries for %d listed certificates", entries, listedCerts)
+	}
+	err = scanPrefix(txn, tableIntents, indexID, newKey(), func(raw any) error {
+		in := raw.(*IntentRecord)
+		p, err := first[Product](txn, tableProducts, indexSerial, newKey().str(in.Issuer).serial(in.Serial))
+		if err != nil {
+			return err
+		}
+		switch in.State {
+		case IntentCompleted:
+			if p == nil || p.ID != in.ProductID {
+				return bad("completed intent %q has no product", in.ID)
+			}
+		case IntentOpen, IntentAbandoned:
+			if p != nil {
+				return bad("%s intent %q has a product", in.State, in.ID)
+			}
+		default:
+			return bad("intent %q in state %q", in.ID, in.State)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return scanPrefix(txn, tableProducts, indexID, newKey(), func(raw any) error {
+		p := raw.(*Product)
+		for _, c := range p.Certificates {
+			in, err := first[IntentRecord](txn, tableIntents, indexSerial, newKey().str(c.Issuer).serial(c.Serial))
+			if err != nil {
+				return err
+			}
+			if in == nil || in.State != IntentCompleted || in.ProductID != p.ID {
+				return bad("product %q certificate without a completed intent", p.ID)
+			}
+		}
+		return nil
+	})
+}

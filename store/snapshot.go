@@ -1,0 +1,237 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/hashicorp/go-memdb"
+)
+
+// The snapshot stream: an 8-byte magic, the format version and the commit
+// index as uvarints, then records as (table tag byte, uvarint length,
+// encoded record), a zero tag, and the SHA-256 of everything before it. A
+// snapshot whose hash does not match is refused (ErrCorrupt) before the
+// state it carries replaces anything.
+const (
+	snapshotMagic   = "RGSTRSNP"
+	snapshotVersion = 1
+	restoreTxnSize  = 1000 // records per write transaction while restoring
+)
+
+// snapTable binds a table to its tag and record codec. Tags are stable.
+type snapTable struct {
+	tag   byte
+	table string
+	enc   func(*encoder, any)
+	dec   func(*decoder) any
+}
+
+func snapTables() []snapTable {
+	return []snapTable{
+		{1, tableOrganisations, func(e *encoder, o any) { encOrganisation(e, o.(*Organisation)) }, func(d *decoder) any { v := decOrganisation(d); return &v }},
+		{2, tableUnits, func(e *encoder, o any) { encUnit(e, o.(*Unit)) }, func(d *decoder) any { v := decUnit(d); return &v }},
+		{3, tableOperators, func(e *encoder, o any) { encOperator(e, o.(*Operator)) }, func(d *decoder) any { v := decOperator(d); return &v }},
+		{4, tableHolders, func(e *encoder, o any) { encHolder(e, o.(*HolderIdentity)) }, func(d *decoder) any { v := decHolder(d); return &v }},
+		{5, tableOrders, func(e *encoder, o any) { encOrder(e, o.(*Order)) }, func(d *decoder) any { v := decOrder(d); return &v }},
+		{6, tableStatuses, func(e *encoder, o any) { encStatus(e, o.(*StatusRecord)) }, func(d *decoder) any { v := decStatus(d); return &v }},
+		{7, tableProducts, func(e *encoder, o any) { encProduct(e, o.(*Product)) }, func(d *decoder) any { v := decProduct(d); return &v }},
+		{8, tableChanges, func(e *encoder, o any) { encChange(e, o.(*StatusChange)) }, func(d *decoder) any { v := decChange(d); return &v }},
+		{9, tableCRLEntries, func(e *encoder, o any) { encCRLEntry(e, o.(*CRLEntry)) }, func(d *decoder) any { v := decCRLEntry(d); return &v }},
+		{10, tableCRLs, func(e *encoder, o any) { encCRL(e, o.(*CRLRecord)) }, func(d *decoder) any { v := decCRL(d); return &v }},
+		{11, tableReceipts, func(e *encoder, o any) { encReceipt(e, o.(*Receipt)) }, func(d *decoder) any { v := decReceipt(d); return &v }},
+		{12, tableEvidence, func(e *encoder, o any) { encEvidence(e, o.(*EvidenceRef)) }, func(d *decoder) any { v := decEvidence(d); return &v }},
+		{13, tableEnvelopes, func(e *encoder, o any) { encEnvelope(e, o.(*EnvelopeRef)) }, func(d *decoder) any { v := decEnvelope(d); return &v }},
+		{14, tableAudit, func(e *encoder, o any) { encAudit(e, o.(*AuditEvent)) }, func(d *decoder) any { v := decAudit(d); return &v }},
+		{15, tableLeases, func(e *encoder, o any) { encLease(e, o.(*Lease)) }, func(d *decoder) any { v := decLease(d); return &v }},
+		{16, tableIntents, func(e *encoder, o any) { encIntent(e, o.(*IntentRecord)) }, func(d *decoder) any { v := decIntent(d); return &v }},
+		{17, tableIdempotency, func(e *encoder, o any) { encIdempotency(e, o.(*idempotencyRecord)) }, func(d *decoder) any { v := decIdempotency(d); return &v }},
+		{18, tableMeta, func(e *encoder, o any) { encMeta(e, o.(*metaRecord)) }, func(d *decoder) any { v := decMeta(d); return &v }},
+	}
+}
+
+func encIdempotency(e *encoder, v *idempotencyRecord) {
+	e.str(v.Org)
+	e.str(v.Key)
+	e.bytes(v.Hash)
+	e.u64(v.Result.Index)
+	e.u64(uint64(len(v.Result.Outputs)))
+	for _, o := range v.Result.Outputs {
+		e.u64(o.Number)
+		e.time(o.ExpiresAt)
+	}
+	e.u64(v.CreatedAt)
+}
+
+func decIdempotency(d *decoder) idempotencyRecord {
+	r := idempotencyRecord{Org: d.str(), Key: d.str(), Hash: d.bytes()}
+	r.Result.Index = d.u64()
+	if n := d.length(); n > 0 {
+		r.Result.Outputs = make([]Output, 0, n)
+		for range n {
+			r.Result.Outputs = append(r.Result.Outputs, Output{Number: d.u64(), ExpiresAt: d.time()})
+		}
+	}
+	r.CreatedAt = d.u64()
+	return r
+}
+
+func encMeta(e *encoder, v *metaRecord) {
+	e.str(v.Name)
+	e.u64(v.Value)
+	e.u64(v.Aux)
+	e.bytes(v.Hash)
+}
+
+func decMeta(d *decoder) metaRecord {
+	return metaRecord{Name: d.str(), Value: d.u64(), Aux: d.u64(), Hash: d.bytes()}
+}
+
+// writeSnapshot streams the state seen by txn at index to w.
+func writeSnapshot(w io.Writer, txn *memdb.Txn, index uint64) error {
+	h := sha256.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(w, h), 1<<20)
+	e := &encoder{b: make([]byte, 0, 4096)}
+	e.b = append(e.b, snapshotMagic...)
+	e.u64(snapshotVersion)
+	e.u64(index)
+	if _, err := bw.Write(e.b); err != nil {
+		return fmt.Errorf("store: writing snapshot: %w", err)
+	}
+	rec := &encoder{}
+	for _, t := range snapTables() {
+		it, err := txn.Get(t.table, indexID+"_prefix", newKey())
+		if err != nil {
+			return fmt.Errorf("store: snapshot of %s: %w", t.table, err)
+		}
+		for raw := it.Next(); raw != nil; raw = it.Next() {
+			rec.b = rec.b[:0]
+			t.enc(rec, raw)
+			e.b = e.b[:0]
+			e.byte1(t.tag)
+			e.bytes(rec.b)
+			if _, err := bw.Write(e.b); err != nil {
+				return fmt.Errorf("store: writing snapshot: %w", err)
+			}
+		}
+	}
+	if err := bw.WriteByte(0); err != nil {
+		return fmt.Errorf("store: writing snapshot: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("store: writing snapshot: %w", err)
+	}
+	if _, err := w.Write(h.Sum(nil)); err != nil {
+		return fmt.Errorf("store: writing snapshot: %w", err)
+	}
+	return nil
+}
+
+// hashingReader hashes what it reads.
+type hashingReader struct {
+	r *bufio.Reader
+	h hash.Hash
+}
+
+func (hr *hashingReader) ReadByte() (byte, error) {
+	b, err := hr.r.ReadByte()
+	if err == nil {
+		hr.h.Write([]byte{b})
+	}
+	return b, err
+}
+
+func (hr *hashingReader) full(p []byte) error {
+	if _, err := io.ReadFull(hr.r, p); err != nil {
+		return err
+	}
+	hr.h.Write(p)
+	return nil
+}
+
+// readSnapshot builds a new state from a snapshot stream; it returns the
+// state and the commit index it reflects, or an error wrapping ErrCorrupt or
+// ErrVersion, in which case nothing was replaced.
+func readSnapshot(r io.Reader) (*state, uint64, error) {
+	corrupt := func(format string, args ...any) error {
+		return fmt.Errorf("%w: snapshot: %s", ErrCorrupt, fmt.Sprintf(format, args...))
+	}
+	hr := &hashingReader{r: bufio.NewReaderSize(r, 1<<20), h: sha256.New()}
+	magic := make([]byte, len(snapshotMagic))
+	if err := hr.full(magic); err != nil || string(magic) != snapshotMagic {
+		return nil, 0, corrupt("bad magic")
+	}
+	ver, err := binary.ReadUvarint(hr)
+	if err != nil {
+		return nil, 0, corrupt("truncated header")
+	}
+	if ver != snapshotVersion {
+		return nil, 0, fmt.Errorf("%w: snapshot format version %d, this program reads %d", ErrVersion, ver, snapshotVersion)
+	}
+	index, err := binary.ReadUvarint(hr)
+	if err != nil {
+		return nil, 0, corrupt("truncated header")
+	}
+	st, err := newState()
+	if err != nil {
+		return nil, 0, err
+	}
+	tables := map[byte]snapTable{}
+	for _, t := range snapTables() {
+		tables[t.tag] = t
+	}
+	txn := st.db.Txn(true)
+	defer func() { txn.Abort() }()
+	n := 0
+	buf := make([]byte, 0, 4096)
+	for {
+		tag, err := hr.ReadByte()
+		if err != nil {
+			return nil, 0, corrupt("truncated")
+		}
+		if tag == 0 {
+			break
+		}
+		t, ok := tables[tag]
+		if !ok {
+			return nil, 0, corrupt("unknown table tag %d", tag)
+		}
+		size, err := binary.ReadUvarint(hr)
+		if err != nil || size > maxDecodedLen {
+			return nil, 0, corrupt("bad record length")
+		}
+		if cap(buf) < int(size) {
+			buf = make([]byte, 0, size)
+		}
+		buf = buf[:size]
+		if err := hr.full(buf); err != nil {
+			return nil, 0, corrupt("truncated record")
+		}
+		d := &decoder{b: buf}
+		obj := t.dec(d)
+		if err := d.end(); err != nil {
+			return nil, 0, corrupt("%s record: %v", t.table, err)
+		}
+		if err := txn.Insert(t.table, obj); err != nil {
+			return nil, 0, corrupt("%s record: %v", t.table, err)
+		}
+		if n++; n%restoreTxnSize == 0 {
+			txn.Commit()
+			txn = st.db.Txn(true)
+		}
+	}
+	want := hr.h.Sum(nil)
+	got := make([]byte, sha256.Size)
+	if _, err := io.ReadFull(hr.r, got); err != nil {
+		return nil, 0, corrupt("missing checksum")
+	}
+	if !bytes.Equal(got, want) {
+		return nil, 0, corrupt("checksum mismatch")
+	}
+	txn.Commit()
+	return st, index, nil
+}

@@ -1,0 +1,272 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-memdb"
+)
+
+// view is a Snapshot over a go-memdb read transaction.
+type view struct {
+	txn    *memdb.Txn
+	index  uint64
+	closed atomic.Bool
+}
+
+var _ Snapshot = (*view)(nil)
+
+func (v *view) Index() uint64 { return v.index }
+
+func (v *view) Close() { v.closed.Store(true) }
+
+func (v *view) check() error {
+	if v.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+// get returns a copy of the record under k, or ErrNotFound.
+func get[T any](v *view, table, index string, k key, what, id string) (*T, error) {
+	if err := v.check(); err != nil {
+		return nil, err
+	}
+	p, err := first[T](v.txn, table, index, k)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, notFound(what, id)
+	}
+	c := *p
+	return &c, nil
+}
+
+func (v *view) Organisation(id string) (Organisation, error) {
+	p, err := get[Organisation](v, tableOrganisations, indexID, newKey().str(id), "organisation", id)
+	return deref(p, err)
+}
+
+func (v *view) Unit(id string) (Unit, error) {
+	p, err := get[Unit](v, tableUnits, indexID, newKey().str(id), "unit", id)
+	return deref(p, err)
+}
+
+func (v *view) Operator(id string) (Operator, error) {
+	p, err := get[Operator](v, tableOperators, indexID, newKey().str(id), "operator", id)
+	return deref(p, err)
+}
+
+func (v *view) Holder(id string) (HolderIdentity, error) {
+	p, err := get[HolderIdentity](v, tableHolders, indexID, newKey().str(id), "holder", id)
+	return deref(p, err)
+}
+
+func (v *view) Order(id string) (Order, error) {
+	p, err := get[Order](v, tableOrders, indexID, newKey().str(id), "order", id)
+	return deref(p, err)
+}
+
+func (v *view) Status(orderID string) (StatusRecord, error) {
+	p, err := get[StatusRecord](v, tableStatuses, indexID, newKey().str(orderID), "order", orderID)
+	return deref(p, err)
+}
+
+func (v *view) Product(id string) (Product, error) {
+	p, err := get[Product](v, tableProducts, indexID, newKey().str(id), "product", id)
+	if err != nil {
+		return Product{}, err
+	}
+	return cloneProduct(p), nil
+}
+
+func (v *view) ProductBySerial(issuer string, serial []byte) (Product, error) {
+	p, err := get[Product](v, tableProducts, indexSerial, newKey().str(issuer).serial(serial), "serial", fmt.Sprintf("%s/%X", issuer, serial))
+	if err != nil {
+		return Product{}, err
+	}
+	return cloneProduct(p), nil
+}
+
+func (v *view) StatusChange(id string) (StatusChange, error) {
+	p, err := get[StatusChange](v, tableChanges, indexID, newKey().str(id), "status change", id)
+	return deref(p, err)
+}
+
+func (v *view) StatusChanges(orderID string) ([]StatusChange, error) {
+	if err := v.check(); err != nil {
+		return nil, err
+	}
+	var out []StatusChange
+	err := scanPrefix(v.txn, tableChanges, indexOrder, newKey().str(orderID), func(raw any) error {
+		out = append(out, *raw.(*StatusChange))
+		return nil
+	})
+	return out, err
+}
+
+func (v *view) DueStatusChanges(before time.Time, limit int) ([]StatusChange, error) {
+	if err := v.check(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > MaxSearchLimit {
+		return nil, fieldErr("limit", fmt.Sprintf("must be 1-%d", MaxSearchLimit))
+	}
+	before = NormalizeTime(before)
+	it, err := v.txn.Get(tableChanges, indexPending+"_prefix", newKey())
+	if err != nil {
+		return nil, err
+	}
+	var out []StatusChange
+	for raw := it.Next(); raw != nil && len(out) < limit; raw = it.Next() {
+		c := raw.(*StatusChange)
+		if c.Deadline.After(before) {
+			break
+		}
+		out = append(out, *c)
+	}
+	return out, nil
+}
+
+func (v *view) Intent(id string) (IntentRecord, error) {
+	p, err := get[IntentRecord](v, tableIntents, indexID, newKey().str(id), "intent", id)
+	if err != nil {
+		return IntentRecord{}, err
+	}
+	c := *p
+	c.Serial = bytes.Clone(p.Serial)
+	return c, nil
+}
+
+func (v *view) OpenIntents(fn func(IntentRecord) error) error {
+	if err := v.check(); err != nil {
+		return err
+	}
+	return scanPrefix(v.txn, tableIntents, indexOpen, newKey(), func(raw any) error {
+		c := *raw.(*IntentRecord)
+		c.Serial = bytes.Clone(c.Serial)
+		return fn(c)
+	})
+}
+
+func (v *view) CRL(scope CRLScope) (CRLRecord, error) {
+	p, err := get[CRLRecord](v, tableCRLs, indexID, newKey().str(scope.Issuer).u32(scope.Shard), "CRL scope", fmt.Sprintf("%s/%d", scope.Issuer, scope.Shard))
+	return deref(p, err)
+}
+
+func (v *view) CRLEntries(scope CRLScope, cutoff time.Time, fn func(CRLEntry) error) error {
+	if err := v.check(); err != nil {
+		return err
+	}
+	cutoff = NormalizeTime(cutoff)
+	return scanPrefix(v.txn, tableCRLEntries, indexID, newKey().str(scope.Issuer).u32(scope.Shard), func(raw any) error {
+		e := *raw.(*CRLEntry)
+		if e.RevocationTime.After(cutoff) {
+			return nil
+		}
+		e.Serial = bytes.Clone(e.Serial)
+		return fn(e)
+	})
+}
+
+func (v *view) Receipt(id string) (Receipt, error) {
+	p, err := get[Receipt](v, tableReceipts, indexID, newKey().str(id), "receipt", id)
+	return deref(p, err)
+}
+
+func (v *view) Evidence(id string) (EvidenceRef, error) {
+	p, err := get[EvidenceRef](v, tableEvidence, indexID, newKey().str(id), "evidence", id)
+	if err != nil {
+		return EvidenceRef{}, err
+	}
+	c := *p
+	c.Blobs = slices.Clone(p.Blobs)
+	return c, nil
+}
+
+func (v *view) Envelope(id string) (EnvelopeRef, error) {
+	p, err := get[EnvelopeRef](v, tableEnvelopes, indexID, newKey().str(id), "envelope", id)
+	return deref(p, err)
+}
+
+func (v *view) Lease(name string) (Lease, error) {
+	p, err := get[Lease](v, tableLeases, indexID, newKey().str(name), "lease", name)
+	return deref(p, err)
+}
+
+func (v *view) Search(q SearchQuery) (*SearchPage, error) {
+	if err := v.check(); err != nil {
+		return nil, err
+	}
+	return search(v.txn, q)
+}
+
+func (v *view) AuditEvents(from uint64, fn func(AuditEvent) error) error {
+	if err := v.check(); err != nil {
+		return err
+	}
+	it, err := v.txn.LowerBound(tableAudit, indexID, newKey().u64(from))
+	if err != nil {
+		return err
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		e := *raw.(*AuditEvent)
+		e.Hash = bytes.Clone(e.Hash)
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (v *view) VerifyAudit() error {
+	if err := v.check(); err != nil {
+		return err
+	}
+	var events []AuditEvent
+	if err := v.AuditEvents(0, func(e AuditEvent) error { events = append(events, e); return nil }); err != nil {
+		return err
+	}
+	if err := VerifyAuditChain(slices.Values(events)); err != nil {
+		return err
+	}
+	m, err := first[metaRecord](v.txn, tableMeta, indexID, newKey().str(metaAudit))
+	if err != nil {
+		return err
+	}
+	if m == nil {
+		m = &metaRecord{}
+	}
+	// The head record catches what the chain alone cannot: events deleted
+	// from the end, or a chain cut short.
+	if uint64(len(events)) != m.Value {
+		return &AuditChainError{Seq: uint64(len(events)) + 1, Reason: fmt.Sprintf("store recorded %d events", m.Value)}
+	}
+	if m.Aux > 0 && !bytes.Equal(events[m.Aux-1].Hash, m.Hash) {
+		return &AuditChainError{Seq: m.Aux, Reason: "chain head differs from the recorded head"}
+	}
+	return nil
+}
+
+func deref[T any](p *T, err error) (T, error) {
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return *p, nil
+}
+
+func cloneOrder(o *Order) Order { return *o }
+
+func cloneProduct(p *Product) Product {
+	c := *p
+	c.Certificates = slices.Clone(p.Certificates)
+	for i := range c.Certificates {
+		c.Certificates[i].Serial = bytes.Clone(c.Certificates[i].Serial)
+	}
+	return c
+}

@@ -44,8 +44,8 @@ const (
 
 // DefaultPasswordParams returns RFC 9106 §4's second recommended option, for
 // machines where 2 GiB per hash is too much: Argon2id, t=3, p=4, m=64 MiB,
-// 128-bit salt, 256-bit tag. On a 2-core machine a hash takes about 100 ms
-// (see BENCHMARKS.md).
+// 128-bit salt, 256-bit tag. Each hash or verification allocates 64 MiB;
+// timings are in BENCHMARKS.md.
 func DefaultPasswordParams() PasswordParams {
 	return PasswordParams{Memory: 64 * 1024, Iterations: 3, Parallelism: 4, SaltLength: 16, KeyLength: 32}
 }

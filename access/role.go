@@ -111,8 +111,15 @@ func (r *Role) UnmarshalText(b []byte) error {
 }
 
 // RolePermissions returns the permissions role grants, sorted; nil for an
-// unknown role. This is the one role table (issue #5; DESIGN.md "Operators
-// log in ..."):
+// unknown role. Each call returns a fresh slice. See [grants] for the table.
+func RolePermissions(role Role) []Permission {
+	out := slices.Clone(grants(role))
+	slices.Sort(out)
+	return out
+}
+
+// grants is the one role table (issue #5; DESIGN.md "Operators log in ..."),
+// each role written out in full so that it reads as the matrix it is:
 //
 //	operator    order.read order.create order.update order.delete order.submit
 //	ir          operator's + order.record_recognition
@@ -120,31 +127,28 @@ func (r *Role) UnmarshalText(b []byte) error {
 //	master_rao  rao's + operator.manage audit.read
 //	admin       organisation.manage unit.manage catalogue.manage ca.manage operator.manage audit.read
 //
-// Each call returns a fresh slice.
-func RolePermissions(role Role) []Permission {
-	request := []Permission{PermOrderRead, PermOrderCreate, PermOrderUpdate, PermOrderDelete, PermOrderSubmit}
-	recognise := slices.Concat(request, []Permission{PermRecordRecognition})
-	rao := slices.Concat(recognise, []Permission{PermProductIssue, PermProductSuspend, PermProductReactivate,
-		PermProductRevoke, PermProductResendEnvelope})
-	var out []Permission
+// The caller must not modify the result.
+func grants(role Role) []Permission {
 	switch role {
 	case RoleOperator:
-		out = request
+		return []Permission{PermOrderRead, PermOrderCreate, PermOrderUpdate, PermOrderDelete, PermOrderSubmit}
 	case RoleIR:
-		out = recognise
+		return []Permission{PermOrderRead, PermOrderCreate, PermOrderUpdate, PermOrderDelete, PermOrderSubmit,
+			PermRecordRecognition}
 	case RoleRAO:
-		out = rao
+		return []Permission{PermOrderRead, PermOrderCreate, PermOrderUpdate, PermOrderDelete, PermOrderSubmit,
+			PermRecordRecognition,
+			PermProductIssue, PermProductSuspend, PermProductReactivate, PermProductRevoke, PermProductResendEnvelope}
 	case RoleMasterRAO:
-		out = slices.Concat(rao, []Permission{PermOperatorManage, PermAuditRead})
-	case RoleAdmin:
-		out = []Permission{PermOrganisationManage, PermUnitManage, PermCatalogueManage, PermCAManage,
+		return []Permission{PermOrderRead, PermOrderCreate, PermOrderUpdate, PermOrderDelete, PermOrderSubmit,
+			PermRecordRecognition,
+			PermProductIssue, PermProductSuspend, PermProductReactivate, PermProductRevoke, PermProductResendEnvelope,
 			PermOperatorManage, PermAuditRead}
-	default:
-		return nil
+	case RoleAdmin:
+		return []Permission{PermOrganisationManage, PermUnitManage, PermCatalogueManage, PermCAManage,
+			PermOperatorManage, PermAuditRead}
 	}
-	out = slices.Clone(out)
-	slices.Sort(out)
-	return out
+	return nil
 }
 
 // Permissions returns the whole vocabulary: every permission some role
@@ -172,7 +176,7 @@ func acrossOrganisations(p Permission) bool {
 // Grants reports whether any of roles grants p.
 func Grants(roles []Role, p Permission) bool {
 	for _, r := range roles {
-		if slices.Contains(RolePermissions(r), p) {
+		if slices.Contains(grants(r), p) {
 			return true
 		}
 	}

@@ -141,6 +141,8 @@ func tokenGone(t *testing.T, tok *hsm.Token, s crypto.Signer, kek *hsm.KEK) {
 	sealed, err := kek.Seal(t.Context(), []byte("code"), nil)
 	assert.ErrorIs(t, err, hsm.ErrTokenGone)
 	assert.Nil(t, sealed)
+	_, err = kek.AEAD(t.Context())
+	assert.ErrorIs(t, err, hsm.ErrTokenGone)
 	assert.ErrorIs(t, tok.Check(t.Context()), hsm.ErrTokenGone)
 }
 

@@ -166,15 +166,30 @@ func (t *Token) newKEK(uri string, key *crypto11.SecretKey) (*KEK, error) {
 	return kek, nil
 }
 
-// Name returns the canonical pkcs11: URI of the key.
-func (k *KEK) Name() string { return k.uri }
+// KeyID returns the canonical pkcs11: URI of the key, the name stored with
+// every record sealed under it.
+func (k *KEK) KeyID() string { return k.uri }
 
 // AEAD returns AES-256-GCM computed in the token, with 12-byte nonces and
-// 16-byte tags. Its Open returns errors unwrapping to [ErrDecrypt],
+// 16-byte tags; with KeyID it makes a KEK a key-encryption key of
+// envelope.Vault. It first asks the slot whether the token is still there, so
+// a lost token is an error here ([ErrTokenGone], [ErrClosed]) rather than in
+// Seal. The AEAD's Open returns errors unwrapping to [ErrDecrypt],
 // [ErrTokenGone] and so on; its Seal, which cipher.AEAD does not let fail,
-// panics with such an *[Error] when the token does (use [KEK.Seal] to get an
-// error instead). It is safe for concurrent use.
-func (k *KEK) AEAD() cipher.AEAD { return tokenGCM{k} }
+// panics with such an *[Error] if the token fails in between (use
+// [KEK.Seal] to get an error instead). It is safe for concurrent use.
+func (k *KEK) AEAD(ctx context.Context) (cipher.AEAD, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if k.t.closed.Load() {
+		return nil, &Error{Op: "aead", Key: k.uri, Kind: ErrClosed}
+	}
+	if err := k.t.probe.check(); err != nil {
+		return nil, &Error{Op: "aead", Key: k.uri, Kind: ErrTokenGone, Err: err}
+	}
+	return tokenGCM{k}, nil
+}
 
 // Seal encrypts and authenticates plaintext and additionalData with a fresh
 // random nonce and returns nonce || ciphertext || tag.

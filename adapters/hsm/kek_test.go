@@ -2,7 +2,6 @@ package hsm_test
 
 import (
 	"bytes"
-	"crypto/cipher"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -18,7 +17,7 @@ func TestKEKSealOpen(t *testing.T) {
 	tok := hsmtest.New(t).Open(t)
 	kek, err := tok.CreateKEK(t.Context(), "pkcs11:object=vault")
 	require.NoError(t, err)
-	assert.Contains(t, kek.Name(), "pkcs11:object=vault;id=%")
+	assert.Contains(t, kek.KeyID(), "pkcs11:object=vault;id=%")
 
 	codes := []byte("activation codes: 12345678 87654321")
 	ad := []byte("envelope 42")
@@ -31,7 +30,7 @@ func TestKEKSealOpen(t *testing.T) {
 	assert.NotEqual(t, sealed, sealed2, "fresh nonce each time")
 
 	// Reopening by name (cache) and on a new Token (search) both decrypt.
-	again, err := tok.KEK(t.Context(), kek.Name())
+	again, err := tok.KEK(t.Context(), kek.KeyID())
 	require.NoError(t, err)
 	got, err := again.Open(t.Context(), sealed, ad)
 	require.NoError(t, err)
@@ -69,7 +68,8 @@ func TestKEKAEAD(t *testing.T) {
 	tok := tk.Open(t)
 	kek, err := tok.CreateKEK(t.Context(), "pkcs11:object=vault;id=%AA")
 	require.NoError(t, err)
-	var aead cipher.AEAD = kek.AEAD()
+	aead, err := kek.AEAD(t.Context())
+	require.NoError(t, err)
 	assert.Equal(t, 12, aead.NonceSize())
 	assert.Equal(t, 16, aead.Overhead())
 
@@ -90,7 +90,9 @@ func TestKEKAEAD(t *testing.T) {
 	require.NoError(t, tok.Close())
 	kek2, err := tk.Open(t).KEK(t.Context(), "pkcs11:object=vault")
 	require.NoError(t, err)
-	pt, err = kek2.AEAD().Open(nil, nonce, ct[len("prefix"):], []byte("ad"))
+	aead2, err := kek2.AEAD(t.Context())
+	require.NoError(t, err)
+	pt, err = aead2.Open(nil, nonce, ct[len("prefix"):], []byte("ad"))
 	require.NoError(t, err)
 	assert.Equal(t, []byte("secret"), pt)
 }

@@ -72,11 +72,11 @@ func (t *Token) CreateKEK(context.Context, string) (*KEK, error) { return nil, n
 // KEK returns [ErrNoCgo].
 func (t *Token) KEK(context.Context, string) (*KEK, error) { return nil, noCgo("open kek") }
 
-// Name returns the empty string.
-func (k *KEK) Name() string { return "" }
+// KeyID returns the empty string.
+func (k *KEK) KeyID() string { return "" }
 
-// AEAD returns nil.
-func (k *KEK) AEAD() cipher.AEAD { return nil }
+// AEAD returns [ErrNoCgo].
+func (k *KEK) AEAD(context.Context) (cipher.AEAD, error) { return nil, noCgo("aead") }
 
 // Seal returns [ErrNoCgo].
 func (k *KEK) Seal(context.Context, []byte, []byte) ([]byte, error) { return nil, noCgo("seal") }

@@ -1,9 +1,11 @@
 // Package access holds who may use registra and what they may do:
 // organisations (client codes) with main and secondary units, operators and
 // their roles, the permissions each role grants, passwords, TOTP multi-factor
-// authentication and sessions. It is pure: no I/O and no clock (every decision
-// takes `now` as an argument); records go in and come out as values, and the
-// store persists them.
+// authentication and sessions. Its decisions are pure: no clock (every
+// decision takes `now` as an argument) and no I/O but the one lookup of
+// [Authenticator.Login], through the [Directory] interface the store
+// satisfies; records go in and come out as values, and the store persists
+// them.
 //
 // # Roles and permissions
 //
@@ -49,6 +51,6 @@
 //
 // # What the package does not do
 //
-// It does not look records up, rate-limit by network address, send codes, or
+// It does not store records, rate-limit by network address, send codes, or
 // check passwords against breach lists; callers do.
 package access

@@ -148,6 +148,25 @@ type State struct {
 	Revocation *Revocation
 }
 
+// Validate checks that s is well formed: a known status; a notAfter once a
+// certificate is issued; the suspension record while suspended; the
+// revocation record once revoked.
+func (s State) Validate() error { return s.validate(actionInvalid) }
+
+func (s State) validate(a Action) error {
+	switch {
+	case !s.Status.Valid():
+		return &FieldError{Action: a, Field: "state.status", Rule: "unknown status " + s.Status.String()}
+	case s.Status.Issued() && s.NotAfter.IsZero():
+		return &FieldError{Action: a, Field: "state.not_after", Rule: "required once issued"}
+	case s.Status == StatusSuspended && s.Suspension == nil:
+		return &FieldError{Action: a, Field: "state.suspension", Rule: "required while suspended"}
+	case s.Status == StatusRevoked && s.Revocation == nil:
+		return &FieldError{Action: a, Field: "state.revocation", Rule: "required once revoked"}
+	}
+	return nil
+}
+
 // clone returns a copy of s sharing nothing with it.
 func (s State) clone() State {
 	if s.Suspension != nil {
@@ -223,7 +242,7 @@ type Transition struct {
 }
 
 // Apply takes action a on a product in state cur, on behalf of by, at now. It
-// checks in order: that a, cur.Status and by are well formed
+// checks in order: that a, cur ([State.Validate]) and by are well formed
 // ([ErrInvalidInput]); that by may take a ([ErrPermission]); that a applies to
 // cur.Status, and for scheduled actions that it is due ([ErrTransition]); and
 // the input ([ErrInvalidInput]). It never modifies cur; on error it returns a
@@ -233,8 +252,8 @@ func (m *Machine) Apply(cur State, a Action, by Actor, in Input, now time.Time) 
 	if !ok {
 		return Transition{}, &FieldError{Field: "action", Rule: "unknown action " + a.String()}
 	}
-	if !cur.Status.Valid() {
-		return Transition{}, &FieldError{Action: a, Field: "state.status", Rule: "unknown status " + cur.Status.String()}
+	if err := cur.validate(a); err != nil {
+		return Transition{}, err
 	}
 	if by.Kind == actorInvalid || int(by.Kind) >= len(actorKindNames) {
 		return Transition{}, &FieldError{Action: a, Field: "actor.kind", Rule: "unknown kind " + by.Kind.String()}
@@ -413,9 +432,6 @@ func (m *Machine) finishRevocation(next *State, rev *Revocation) *PendingChange 
 }
 
 func (m *Machine) holdEnd(next *State, now time.Time) (*PendingChange, error) {
-	if next.Suspension == nil {
-		return nil, &FieldError{Action: ActionReleaseHold, Field: "state.suspension", Rule: "required while suspended"}
-	}
 	if now.Before(next.Suspension.End) {
 		return nil, &TransitionError{From: StatusSuspended, Action: ActionReleaseHold,
 			Rule: "suspension ends at " + next.Suspension.End.UTC().Format(time.RFC3339)}

@@ -277,3 +277,33 @@ func TestMachineTableIsACopy(t *testing.T) {
 		}
 	}
 }
+
+func TestStateValidate(t *testing.T) {
+	t.Parallel()
+	for _, s := range lifecycle.Statuses() {
+		assert.NoError(t, stateIn(s).Validate(), "%s", s)
+	}
+	m := newMachine(t, lifecycle.Config{})
+	rao := actors(t)["rao"]
+	for _, tc := range []struct {
+		name  string
+		s     lifecycle.State
+		field string
+	}{
+		{"active without notAfter", lifecycle.State{Status: lifecycle.StatusActive}, "state.not_after"},
+		{"suspended without suspension", lifecycle.State{Status: lifecycle.StatusSuspended, NotAfter: notAfter}, "state.suspension"},
+		{"revoked without revocation", lifecycle.State{Status: lifecycle.StatusRevoked, NotAfter: notAfter}, "state.revocation"},
+		{"unknown status", lifecycle.State{Status: 42}, "state.status"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := tc.s.Validate()
+			require.ErrorIs(t, err, lifecycle.ErrInvalidInput)
+			fe, ok := errors.AsType[*lifecycle.FieldError](err)
+			require.True(t, ok)
+			assert.Equal(t, tc.field, fe.Field)
+			_, err = m.Apply(tc.s, lifecycle.ActionRevoke, rao, validInput(lifecycle.ActionRevoke), base)
+			require.ErrorIs(t, err, lifecycle.ErrInvalidInput, "Apply refuses a malformed state first")
+		})
+	}
+}

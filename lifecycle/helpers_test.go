@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/registra-pki/registra/lifecycle"
+	"github.com/registra-pki/registra/lifecycle/lifecycletest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -75,51 +76,11 @@ func newMachine(t *testing.T, cfg lifecycle.Config) *lifecycle.Machine {
 	return m
 }
 
-// stateIn returns a well-formed state in status s.
-func stateIn(s lifecycle.Status) lifecycle.State {
-	st := lifecycle.State{Status: s}
-	if s.Issued() {
-		st.NotAfter = notAfter
-	}
-	switch s {
-	case lifecycle.StatusSuspended:
-		st.Suspension = &lifecycle.Suspension{Start: base.Add(-48 * time.Hour), End: base.AddDate(0, 0, 7),
-			Notes: "lost phone", Contract: "sha256:c0ffee", By: "op-rao"}
-	case lifecycle.StatusRevoked:
-		st.Revocation = &lifecycle.Revocation{Requester: lifecycle.RequesterOwner,
-			Motivation: lifecycle.MotivationKeyCompromise, Reason: lifecycle.ReasonKeyCompromise,
-			RequestedAt: base.Add(-time.Hour), RevocationTime: base.Add(-time.Hour),
-			Publication: lifecycle.PublicationImmediate, By: "op-rao"}
-	}
-	return st
-}
+// stateIn returns a well-formed state in status s at base.
+func stateIn(s lifecycle.Status) lifecycle.State { return lifecycletest.State(s, base) }
 
 // validInput returns an input action a accepts from any actor allowed to take it.
-func validInput(a lifecycle.Action) lifecycle.Input {
-	switch a {
-	case lifecycle.ActionIssue:
-		return lifecycle.Input{NotAfter: notAfter}
-	case lifecycle.ActionSuspend:
-		return lifecycle.Input{Suspension: &lifecycle.SuspendRequest{End: base.AddDate(0, 0, 7),
-			Notes: "holder abroad", Contract: "sha256:c0ffee"}}
-	case lifecycle.ActionRevoke:
-		return lifecycle.Input{Revocation: &lifecycle.RevokeRequest{Requester: lifecycle.RequesterOwner,
-			Motivation: lifecycle.MotivationKeyCompromise}}
-	}
-	return lifecycle.Input{}
-}
+func validInput(a lifecycle.Action) lifecycle.Input { return lifecycletest.Input(a, base) }
 
 // nowFor returns a time at which action a is due for state s.
-func nowFor(a lifecycle.Action, s lifecycle.State) time.Time {
-	switch a {
-	case lifecycle.ActionExpire:
-		if !s.NotAfter.IsZero() {
-			return lifecycle.ExpiryTime(s.NotAfter)
-		}
-	case lifecycle.ActionReleaseHold:
-		if s.Suspension != nil {
-			return s.Suspension.End
-		}
-	}
-	return base
-}
+func nowFor(a lifecycle.Action, s lifecycle.State) time.Time { return lifecycletest.At(a, s, base) }

@@ -127,6 +127,17 @@ func (m *Machine) Table() []Row {
 	return out
 }
 
+// Row returns the machine's table row of action a, and false for an unknown
+// action. The root uses it to find the permission to check against the
+// resource's organisation (package access) before calling [Machine.Apply].
+func (m *Machine) Row(a Action) (Row, bool) {
+	r, ok := row(m.table, a)
+	if ok {
+		r.From = slices.Clone(r.From)
+	}
+	return r, ok
+}
+
 // Deadline returns when a change requested at requestedAt must be published
 // in mode (normal when mode is [PublicationDefault]).
 func (m *Machine) Deadline(mode Publication, requestedAt time.Time) time.Time {

@@ -307,3 +307,19 @@ func TestStateValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestMachineRow(t *testing.T) {
+	t.Parallel()
+	m := newMachine(t, lifecycle.Config{HoldEnd: lifecycle.HoldEndRevoke})
+	r, ok := m.Row(lifecycle.ActionRevoke)
+	require.True(t, ok)
+	assert.Equal(t, lifecycle.PermProductRevoke, r.Permission)
+	r.From[0] = lifecycle.StatusDeleted
+	again, _ := m.Row(lifecycle.ActionRevoke)
+	assert.Equal(t, lifecycle.StatusActive, again.From[0], "rows are copies")
+	r, ok = m.Row(lifecycle.ActionReleaseHold)
+	require.True(t, ok)
+	assert.Equal(t, lifecycle.StatusRevoked, r.To)
+	_, ok = m.Row(0)
+	assert.False(t, ok)
+}

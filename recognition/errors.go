@@ -26,8 +26,9 @@ var (
 	ErrSignature = errors.New("recognition: signature does not verify")
 	// ErrChain: the signer certificate does not chain to a trust anchor.
 	ErrChain = errors.New("recognition: certificate chain does not verify")
-	// ErrValidity: the signer certificate is expired or not yet valid.
-	ErrValidity = errors.New("recognition: certificate outside its validity")
+	// ErrValidity: the signer certificate, or a SAML assertion, is expired
+	// or not yet valid.
+	ErrValidity = errors.New("recognition: outside the validity period")
 	// ErrSigningTime: the signing time is missing, outside the signer
 	// certificate's validity, in the future or too old.
 	ErrSigningTime = errors.New("recognition: signing time not acceptable")

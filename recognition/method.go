@@ -206,7 +206,8 @@ func (m Method) Requirements() Requirements {
 	case MethodSPID:
 		return Requirements{
 			Steps:        []Step{StepEnterRequest, StepSPIDLogin, StepMatchIdentity, StepOTPSignature, StepSeal},
-			Artefacts:    []ArtefactKind{KindSAMLResponse},
+			Artefacts:    []ArtefactKind{KindSAMLResponse, KindRequestForm, KindSignedForm, KindOneShotCert},
+			OTPSignature: true,
 			Roles:        []Role{RoleOperator, RoleIR, RoleRAO, RoleMasterRAO},
 			UsageLimited: true,
 		}

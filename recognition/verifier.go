@@ -22,6 +22,7 @@ var (
 	_ Verifier = (*SignID)(nil)
 	_ Verifier = (*LiveID)(nil)
 	_ Verifier = (*VideoID)(nil)
+	_ Verifier = (*SPID)(nil)
 )
 
 func nowOr(now func() time.Time) func() time.Time {

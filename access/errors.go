@@ -34,6 +34,7 @@ type FieldError struct {
 	Rule string
 }
 
+// Error returns the message, as "<pkg>: <what>: <rule>".
 func (e *FieldError) Error() string { return fmt.Sprintf("access: %s: %s", e.Field, e.Rule) }
 
 // Unwrap returns [ErrInvalidInput].
@@ -52,6 +53,7 @@ type PermissionError struct {
 	Rule string
 }
 
+// Error returns the message, as "<pkg>: <what>: <rule>".
 func (e *PermissionError) Error() string {
 	return fmt.Sprintf("access: %s: %s in organisation %q: %s", e.Operator, e.Permission, e.Org, e.Rule)
 }
@@ -100,6 +102,7 @@ type AuthError struct {
 	LockedUntil time.Time
 }
 
+// Error returns the message, as "<pkg>: <what>: <rule>".
 func (e *AuthError) Error() string { return "access: login: authentication failed" }
 
 // Unwrap returns [ErrAuthentication], and [ErrLocked] too when this failure
@@ -118,6 +121,7 @@ type LockedError struct {
 	Until time.Time
 }
 
+// Error returns the message, as "<pkg>: <what>: <rule>".
 func (e *LockedError) Error() string {
 	return "access: login: account locked until " + e.Until.UTC().Format(time.RFC3339)
 }

@@ -10,7 +10,8 @@
 // Management": "until a step has been completed, it is not possible to move to
 // the next one"):
 //
-//	none → draft → to_identify → to_issue → active ⇄ suspended → revoked
+//	none → draft → to_identify → to_issue → active ⇄ suspended
+//	                                          active, suspended → revoked
 //	                                          active, suspended → expired
 //	draft, to_identify, to_issue → deleted
 //
@@ -21,8 +22,8 @@
 //
 // # Who may act
 //
-// [Machine.Apply] checks, in this order: that the action and the current status
-// are known ([ErrInvalidInput]); that the actor holds the action's permission
+// [Machine.Apply] checks, in this order: that the action, the current state
+// and the actor are well formed ([ErrInvalidInput]); that the actor holds the action's permission
 // ([ErrPermission]); that the action applies to the current status
 // ([ErrTransition]); then the action's input ([ErrInvalidInput]). A refused
 // action returns a zero [Transition] and changes nothing.

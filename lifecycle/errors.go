@@ -30,6 +30,7 @@ type TransitionError struct {
 	Rule string
 }
 
+// Error returns the message, as "<pkg>: <what>: <rule>".
 func (e *TransitionError) Error() string {
 	if e.Rule != "" {
 		return fmt.Sprintf("lifecycle: %s: %s", e.Action, e.Rule)
@@ -52,6 +53,7 @@ type PermissionError struct {
 	Kind  ActorKind
 }
 
+// Error returns the message, as "<pkg>: <what>: <rule>".
 func (e *PermissionError) Error() string {
 	return fmt.Sprintf("lifecycle: %s: %s %q lacks permission %s", e.Action, e.Kind, e.Actor, e.Permission)
 }
@@ -71,6 +73,7 @@ type FieldError struct {
 	Rule string
 }
 
+// Error returns the message, as "<pkg>: <what>: <rule>".
 func (e *FieldError) Error() string {
 	if e.Action.Valid() {
 		return fmt.Sprintf("lifecycle: %s: %s: %s", e.Action, e.Field, e.Rule)

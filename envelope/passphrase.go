@@ -2,8 +2,11 @@ package envelope
 
 import (
 	"crypto/subtle"
+	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/registra-pki/registra/internal/taxcode"
 )
 
 // DefaultMinPassphraseLength is the shortest custom passphrase
@@ -46,9 +49,9 @@ func (p PassphrasePolicy) Validate() error {
 
 // Choose returns the passphrase the request asks for, or a [*FieldError]
 // naming the offending field. The checks, in order: the policy is valid;
-// exactly one of tax code and custom passphrase is given; a tax code has the
-// shape of a natural person's codice fiscale (16 letters and digits; its
-// check character is verified when the request is entered, not here); a
+// exactly one of tax code and custom passphrase is given; a tax code is a
+// valid codice fiscale (format, omocodia, month, day and check character,
+// so that a typo does not seal an envelope nobody can open); a
 // custom passphrase is long enough, no longer than 127 characters, printable
 // ASCII only, and equal to its confirmation.
 //
@@ -67,10 +70,17 @@ func (p PassphrasePolicy) Choose(r PassphraseRequest) (Passphrase, error) {
 	case tax == "" && r.Custom == "":
 		return "", &FieldError{Field: "passphrase", Rule: "give the tax code or a custom passphrase"}
 	case tax != "":
-		if !taxCodeShape(tax) {
-			return "", &FieldError{Field: "tax_code", Rule: "must be 16 letters and digits"}
+		code, err := taxcode.Parse(tax)
+		if err != nil {
+			// Name the broken rule's place, not the characters: the tax
+			// code is about to become a passphrase.
+			where := "format"
+			if te, ok := errors.AsType[*taxcode.Error](err); ok {
+				where = te.Field
+			}
+			return "", &FieldError{Field: "tax_code", Rule: "is not a valid codice fiscale (" + where + ")"}
 		}
-		return Passphrase(tax), nil
+		return Passphrase(code.String()), nil
 	}
 	minLen := p.MinLength
 	if minLen == 0 {
@@ -92,20 +102,4 @@ func (p PassphrasePolicy) Choose(r PassphraseRequest) (Passphrase, error) {
 		return "", &FieldError{Field: "confirm", Rule: "does not match the passphrase"}
 	}
 	return r.Custom, nil
-}
-
-// taxCodeShape reports whether s is 16 upper-case letters and digits, the
-// shape of an Italian natural person's codice fiscale (omocodia replaces
-// digits with letters, so positions are not checked one by one).
-func taxCodeShape(s string) bool {
-	if len(s) != 16 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
 }

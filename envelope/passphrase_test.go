@@ -19,7 +19,8 @@ func TestPassphrasePolicyChoose(t *testing.T) {
 		field   string
 	}{
 		{name: "tax code normalised", req: PassphraseRequest{TaxCode: "  rssmra85t10a562s \n"}, want: "RSSMRA85T10A562S"},
-		{name: "tax code with omocodia", req: PassphraseRequest{TaxCode: "RSSMRA85T10A56NS"}, want: "RSSMRA85T10A56NS"},
+		{name: "tax code with omocodia", req: PassphraseRequest{TaxCode: "RSSMRA85T10A56NH"}, want: "RSSMRA85T10A56NH"},
+		{name: "tax code with a typo", req: PassphraseRequest{TaxCode: "RSSMRA85T10A562T"}, wantErr: ErrInvalidInput, field: "tax_code"},
 		{name: "tax code too short", req: PassphraseRequest{TaxCode: "RSSMRA85T10A562"}, wantErr: ErrInvalidInput, field: "tax_code"},
 		{name: "tax code with symbol", req: PassphraseRequest{TaxCode: "RSSMRA85T10A562-"}, wantErr: ErrInvalidInput, field: "tax_code"},
 		{name: "custom", req: PassphraseRequest{Custom: "correct horse battery", Confirm: "correct horse battery"}, want: "correct horse battery"},
@@ -54,4 +55,7 @@ func TestPassphrasePolicyChoose(t *testing.T) {
 	}
 	_, err := PassphrasePolicy{}.Choose(PassphraseRequest{Custom: "short", Confirm: "short"})
 	assert.EqualError(t, err, "envelope: passphrase: must be at least 12 characters")
+	_, err = PassphrasePolicy{}.Choose(PassphraseRequest{TaxCode: "RSSMRA85T10A562T"})
+	assert.EqualError(t, err, "envelope: tax_code: is not a valid codice fiscale (check character)",
+		"the message names the rule, not the characters")
 }

@@ -195,11 +195,10 @@ func find(ups []checkedUpload, kind ArtefactKind) (checkedUpload, bool) {
 	return ups[i], true
 }
 
-// FoldName folds a personal name for comparison: accents removed (NFD, marks
-// dropped), upper case, apostrophes, hyphens and runs of white space turned
-// into single spaces. "D'Alò-Rossi" and "DALO ROSSI" differ only in the
-// apostrophe, so both fold to "D ALO ROSSI" and "DALO ROSSI"; the
-// comparison removes spaces too (see sameName).
+// FoldName folds a personal name for comparison: accents removed (NFD,
+// combining marks dropped), letters upper-cased, and every run of other
+// characters (spaces, apostrophes, hyphens) turned into one space. So
+// "Nicolò D'Alò-Rossi" folds to "NICOLO D ALO ROSSI".
 func FoldName(s string) string {
 	var b strings.Builder
 	space := false

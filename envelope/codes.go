@@ -59,7 +59,7 @@ func (s CodeSpec) Validate() error {
 	if len(s.Alphabet) < 2 || len(s.Alphabet) > 256 {
 		return &FieldError{Field: string(s.Name) + ".alphabet", Rule: "must hold 2 to 256 characters"}
 	}
-	seen := make(map[byte]bool, len(s.Alphabet))
+	var seen [256]bool
 	for i := 0; i < len(s.Alphabet); i++ {
 		c := s.Alphabet[i]
 		if c <= ' ' || c > '~' || seen[c] {

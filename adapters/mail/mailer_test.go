@@ -52,7 +52,7 @@ type sealed struct {
 	passphrase envelope.Passphrase
 }
 
-func newSealed(t *testing.T, id string) sealed {
+func newSealed(t testing.TB, id string) sealed {
 	t.Helper()
 	ctx := context.Background()
 	codes, err := envelope.RemoteSignature.Generate(nil)
@@ -72,6 +72,8 @@ func newSealed(t *testing.T, id string) sealed {
 		codes: codes, passphrase: pass,
 	}
 }
+
+func newSealedForBench(b *testing.B) *envelope.Delivery { return newSealed(b, "bench").d }
 
 // message is a received message taken apart.
 type message struct {

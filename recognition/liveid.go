@@ -126,7 +126,7 @@ func (v *LiveID) Verify(ctx context.Context, s Submission) (Evidence, error) {
 	report, _ := find(ups, KindSignedReport)
 	d := r.add(KindSignedReport, report.Name, report.MediaType, report.Data)
 	subject := subjectOf(KindSignedReport, d)
-	vs := r.verifySigned(ctx, KindSignedReport, d, report.Data, TrustPolicy{
+	vs := r.verifySigned(ctx, KindSignedReport, d, report.Data, trustPolicy{
 		Roots: v.cfg.Roots, Intermediates: v.cfg.Intermediates, CRLs: v.cfg.CRLs, RequireQualified: true,
 		MaxSignatureAge: v.cfg.MaxSignatureAge, MaxClockSkew: v.cfg.MaxClockSkew,
 	}, now)
@@ -144,7 +144,7 @@ func (v *LiveID) Verify(ctx context.Context, s Submission) (Evidence, error) {
 		r.record(CheckContent, subject, MediaPDF, "", ce)
 		r.manifest.Attributes["report_signer"] = vs.msg.Signer.Subject.String()
 	}
-	r.verifyFormSignature(ctx, s.FormSignature, s.Applicant, TrustPolicy{
+	r.verifyFormSignature(ctx, s.FormSignature, s.Applicant, trustPolicy{
 		Roots: v.cfg.OneShotRoots, RequireQualified: true,
 		MaxSignatureAge: v.cfg.MaxSignatureAge, MaxClockSkew: v.cfg.MaxClockSkew,
 	}, now)

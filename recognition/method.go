@@ -119,7 +119,7 @@ const (
 	KindSelfie            ArtefactKind = "selfie"             // selfie taken during Video ID
 	KindSignedPaperForm   ArtefactKind = "signed_paper_form"  // scan of the handwritten-signed form (Offline)
 	KindReport            ArtefactKind = "recognition_report" // recognition report, scan or PDF (Offline)
-	KindSignedReport      ArtefactKind = "signed_report"      // recognition report signed by the RAO (.p7m)
+	KindSignedReport      ArtefactKind = "signed_report"      // recognition report signed by the RAO (.p7m; Live ID, or Offline)
 	KindRequestForm       ArtefactKind = "request_form"       // the unsigned request form shown to the applicant
 	KindSignedForm        ArtefactKind = "signed_form"        // request form signed by the applicant (.p7m)
 	KindOneShotCert       ArtefactKind = "one_shot_cert"      // DER of the one-shot certificate
@@ -176,7 +176,9 @@ func (m Method) Requirements() Requirements {
 	switch m {
 	case MethodOffline:
 		return Requirements{
-			Steps:          []Step{StepEnterRequest, StepUploadDocument, StepUploadForm, StepUploadReport, StepOfficerDetails, StepSeal},
+			Steps: []Step{StepEnterRequest, StepUploadDocument, StepUploadForm, StepUploadReport, StepOfficerDetails, StepSeal},
+			// The report is KindReport, or KindSignedReport when the
+			// officer signed it digitally.
 			Artefacts:      []ArtefactKind{KindSignedPaperForm, KindReport},
 			DocumentImages: true,
 			Roles:          []Role{RoleOperator, RoleIR, RoleRAO, RoleMasterRAO},

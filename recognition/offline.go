@@ -2,6 +2,7 @@ package recognition
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -13,6 +14,17 @@ import (
 
 // OfflineConfig configures [Offline].
 type OfflineConfig struct {
+	// Roots are the trust anchors of the recognising officers' qualified
+	// certificates, for reports uploaded as a signed .p7m. Nil means signed
+	// reports are refused and only scanned or PDF reports are taken.
+	Roots *x509.CertPool
+	// Intermediates supplements the certificates embedded in the reports.
+	Intermediates *x509.CertPool
+	// CRLs gives the officer certificate issuer's CRL. Required with Roots.
+	CRLs CRLSource
+	// MaxSignatureAge bounds the age of a signed report. Zero means
+	// [DefaultMaxSignatureAge].
+	MaxSignatureAge time.Duration
 	// MaxUploadSize bounds each upload in bytes. Zero means
 	// [DefaultMaxUploadSize].
 	MaxUploadSize int
@@ -27,6 +39,12 @@ func (c *OfflineConfig) Validate() error {
 	var fe fieldErrors
 	if c.MaxUploadSize < 0 {
 		fe.add("max_upload_size", "must not be negative")
+	}
+	if c.Roots != nil && c.CRLs == nil {
+		fe.add("crls", "is required with roots")
+	}
+	if c.MaxSignatureAge < 0 {
+		fe.add("max_signature_age", "must not be negative")
 	}
 	return fe.err()
 }
@@ -50,6 +68,9 @@ func NewOffline(cfg OfflineConfig) (*Offline, error) {
 	if cfg.MaxUploadSize == 0 {
 		cfg.MaxUploadSize = DefaultMaxUploadSize
 	}
+	if cfg.MaxSignatureAge == 0 {
+		cfg.MaxSignatureAge = DefaultMaxSignatureAge
+	}
 	return &Offline{cfg: cfg, now: nowOr(cfg.Now), log: loggerOr(cfg.Logger)}, nil
 }
 
@@ -58,20 +79,35 @@ func (o *Offline) Method() Method { return MethodOffline }
 
 // Verify checks an Offline submission. Preconditions, in order: the common
 // fields (order, applicant, operator, privacy consent); uploads of the signed
-// paper form (PDF or image), the recognition report (PDF or image) and the
-// document images; and the officer: required when the operator's role is
-// operator, with ID, names, a valid tax code and a recognising role.
+// paper form (PDF or image), the recognition report and the document images;
+// and the officer: required when the operator's role is operator, with ID,
+// names, a valid tax code and a recognising role.
+//
+// The report is either a scan or PDF ([KindReport]) or, when the RAO or IR
+// signed it digitally, a .p7m ([KindSignedReport]; Roots must be
+// configured). A signed report is verified like a Sign ID form (signature,
+// chain, validity, signing time, revocation, qualified) and its signer must
+// be the recognising officer: the acting operator's certificate when given,
+// otherwise a certificate with the officer's TINIT-<tax code>.
 func (o *Offline) Verify(ctx context.Context, s Submission) (Evidence, error) {
 	if err := ctx.Err(); err != nil {
 		return Evidence{}, err
 	}
-	kinds := append([]ArtefactKind{KindSignedPaperForm, KindReport}, documentKinds...)
+	kinds := append([]ArtefactKind{KindSignedPaperForm, KindReport, KindSignedReport}, documentKinds...)
 	var fe fieldErrors
 	ups := validateCommon(&fe, MethodOffline, &s, o.cfg.MaxUploadSize, kinds)
-	for _, k := range []ArtefactKind{KindSignedPaperForm, KindReport} {
-		if _, ok := findUpload(s.Uploads, k); !ok {
-			fe.add("uploads", fmt.Sprintf("%s is required", k))
-		}
+	if _, ok := findUpload(s.Uploads, KindSignedPaperForm); !ok {
+		fe.add("uploads", fmt.Sprintf("%s is required", KindSignedPaperForm))
+	}
+	_, scanned := findUpload(s.Uploads, KindReport)
+	_, signed := findUpload(s.Uploads, KindSignedReport)
+	switch {
+	case scanned == signed:
+		fe.add("uploads", fmt.Sprintf("exactly one of %s and %s is required", KindReport, KindSignedReport))
+	case signed && o.cfg.Roots == nil:
+		fe.add("uploads", fmt.Sprintf("%s: signed reports are not accepted: no trust anchors configured", KindSignedReport))
+	case signed && s.OperatorCertificate == nil && s.Officer == nil:
+		fe.add("officer", "is required to match the signer of the report")
 	}
 	officer := s.Officer
 	switch {
@@ -87,6 +123,10 @@ func (o *Offline) Verify(ctx context.Context, s Submission) (Evidence, error) {
 	r := newRecorder(o.now, MethodOffline, &s)
 	for _, u := range ups {
 		d := r.add(u.Kind, u.Name, u.MediaType, u.Data)
+		if u.Kind == KindSignedReport {
+			o.verifyReport(ctx, r, d, u.Data, &s)
+			continue
+		}
 		r.pass(CheckContent, subjectOf(u.Kind, d), strings.Join(allowedMedia[u.Kind], ","), "sniffed "+u.MediaType)
 	}
 	if officer == nil {
@@ -95,12 +135,52 @@ func (o *Offline) Verify(ctx context.Context, s Submission) (Evidence, error) {
 	} else {
 		r.manifest.Attributes["recognised_by"] = officer.ID
 	}
+	if err := r.err(); err != nil {
+		o.log.InfoContext(ctx, "recognition refused", slog.String(logattr.OrderID, s.OrderID),
+			slog.String(logattr.Method, MethodOffline.String()), slog.Any("checks", err.(*VerificationError).Checks()))
+		return Evidence{}, err
+	}
 	ev := r.evidence()
 	o.log.InfoContext(ctx, "recognition verified",
 		slog.String(logattr.OrderID, s.OrderID),
 		slog.String(logattr.Method, MethodOffline.String()),
 		slog.String(logattr.Actor, s.Operator.ID))
 	return ev, nil
+}
+
+// verifyReport verifies a digitally signed recognition report and that its
+// signer is the recognising officer.
+func (o *Offline) verifyReport(ctx context.Context, r *recorder, d Digest, der []byte, s *Submission) {
+	subject := subjectOf(KindSignedReport, d)
+	vs := r.verifySigned(ctx, KindSignedReport, d, der, trustPolicy{
+		Roots: o.cfg.Roots, Intermediates: o.cfg.Intermediates, CRLs: o.cfg.CRLs, RequireQualified: true,
+		MaxSignatureAge: o.cfg.MaxSignatureAge, MaxClockSkew: DefaultMaxClockSkew,
+	}, o.now())
+	if vs == nil {
+		return
+	}
+	signer := vs.msg.Signer
+	var ce *CheckError
+	var against string
+	if s.OperatorCertificate != nil && s.Operator.Role.recognises() && s.Officer == nil {
+		against = "operator " + s.Operator.ID + " certificate sha256:" + DigestOf(s.OperatorCertificate.Raw).String()
+		if !signer.Equal(s.OperatorCertificate) {
+			ce = &CheckError{Check: CheckSigner, Kind: ErrIdentityMismatch, Detail: "report not signed with the acting operator's certificate"}
+		}
+	} else {
+		against = "officer " + s.Officer.ID + " TINIT-" + s.Officer.TaxCode
+		if !sameTaxCode(signer.Subject.SerialNumber, s.Officer.TaxCode) {
+			ce = &CheckError{Check: CheckSigner, Kind: ErrIdentityMismatch,
+				Detail: fmt.Sprintf("report signed by %q, not by the recognising officer", signer.Subject.SerialNumber)}
+		}
+	}
+	r.record(CheckSigner, subject, against, "", ce)
+	ce = nil
+	if mt, _ := SniffMediaType(vs.msg.Content); mt != MediaPDF {
+		ce = &CheckError{Check: CheckContent, Kind: ErrFormat, Detail: "signed report is not a PDF"}
+	}
+	r.record(CheckContent, subject, MediaPDF, "", ce)
+	r.manifest.Attributes["report_signer"] = signer.Subject.String()
 }
 
 func validateOfficer(fe *fieldErrors, o *Officer) {

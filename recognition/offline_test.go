@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -163,4 +164,73 @@ func fieldErrorsOf(err error) []*recognition.FieldError {
 		return []*recognition.FieldError{fe}
 	}
 	return nil
+}
+
+func TestOfflineSignedReport(t *testing.T) {
+	t.Parallel()
+	p := newPKI(t)
+	now := time.Now()
+	o := officer(t)
+	officerCert, officerKey := p.issuing.Issue(t, recognitiontest.Person{GivenName: o.GivenName, Surname: o.Surname, TaxCode: o.TaxCode,
+		Qualified: true, NonRepudiation: true, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour)})
+	otherCert, otherKey := p.issuing.Issue(t, recognitiontest.Person{GivenName: "Luca", Surname: "Neri",
+		TaxCode:   taxCodeOf(t, "Neri", "Luca", time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC), 1),
+		Qualified: true, NonRepudiation: true, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour)})
+	crl := p.issuing.CRL(t, now.Add(-time.Minute), now.Add(time.Hour), now)
+	v, err := recognition.NewOffline(recognition.OfflineConfig{Roots: p.root.Pool(), CRLs: recognition.StaticCRLs{crl}})
+	require.NoError(t, err)
+	report := recognitiontest.PDF("recognition report signed by the RAO")
+	byOfficer := recognitiontest.SignP7M(t, report, officerCert, officerKey, p.issuing.Chain(), recognitiontest.SignOptions{})
+	byOther := recognitiontest.SignP7M(t, report, otherCert, otherKey, p.issuing.Chain(), recognitiontest.SignOptions{})
+	submission := func(role recognition.Role, p7m []byte) recognition.Submission {
+		s := offlineSubmission(t, role)
+		s.Uploads[3] = recognition.Upload{Kind: recognition.KindSignedReport, Name: "report.pdf.p7m", Data: p7m}
+		return s
+	}
+
+	t.Run("signed by the named officer", func(t *testing.T) {
+		t.Parallel()
+		ev, err := v.Verify(context.Background(), submission(recognition.RoleOperator, byOfficer))
+		require.NoError(t, err)
+		_, ok := ev.Manifest.Artefact(recognition.KindSignedReport)
+		assert.True(t, ok)
+		_, ok = ev.Artefact(recognition.KindRevocationList)
+		assert.True(t, ok)
+	})
+	t.Run("signed by the acting RAO", func(t *testing.T) {
+		t.Parallel()
+		s := submission(recognition.RoleRAO, byOfficer)
+		s.OperatorCertificate = officerCert
+		_, err := v.Verify(context.Background(), s)
+		require.NoError(t, err)
+		s.OperatorCertificate = otherCert
+		_, err = v.Verify(context.Background(), s)
+		require.ErrorIs(t, err, recognition.ErrIdentityMismatch)
+	})
+	t.Run("signed by someone else", func(t *testing.T) {
+		t.Parallel()
+		_, err := v.Verify(context.Background(), submission(recognition.RoleOperator, byOther))
+		ve, ok := errorsAs[*recognition.VerificationError](err)
+		require.True(t, ok)
+		assert.Equal(t, []recognition.CheckName{recognition.CheckSigner}, ve.Checks())
+	})
+	t.Run("refused without trust anchors", func(t *testing.T) {
+		t.Parallel()
+		plain, err := recognition.NewOffline(recognition.OfflineConfig{})
+		require.NoError(t, err)
+		_, err = plain.Verify(context.Background(), submission(recognition.RoleOperator, byOfficer))
+		assert.ErrorIs(t, err, recognition.ErrInvalidInput)
+	})
+	t.Run("both report kinds", func(t *testing.T) {
+		t.Parallel()
+		s := submission(recognition.RoleOperator, byOfficer)
+		s.Uploads = append(s.Uploads, recognition.Upload{Kind: recognition.KindReport, Data: report})
+		_, err := v.Verify(context.Background(), s)
+		assert.ErrorIs(t, err, recognition.ErrInvalidInput)
+	})
+	t.Run("config", func(t *testing.T) {
+		t.Parallel()
+		_, err := recognition.NewOffline(recognition.OfflineConfig{Roots: p.root.Pool()})
+		assert.EqualError(t, err, "recognition: crls: is required with roots")
+	})
 }

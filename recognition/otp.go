@@ -407,7 +407,7 @@ func maskMobile(s string) string {
 // roots, qualified, signing time), the signer is the one-shot certificate
 // issued to this applicant, the signed content is the form, and the OTP
 // authorisation.
-func (r *recorder) verifyFormSignature(ctx context.Context, fs *FormSignature, a Applicant, p TrustPolicy, now time.Time) {
+func (r *recorder) verifyFormSignature(ctx context.Context, fs *FormSignature, a Applicant, p trustPolicy, now time.Time) {
 	formD := r.add(KindRequestForm, "", MediaPDF, fs.Form)
 	d := r.add(KindSignedForm, "", MediaP7M, fs.P7M)
 	subject := subjectOf(KindSignedForm, d)

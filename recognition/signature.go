@@ -20,8 +20,8 @@ var (
 	oidSurname      = asn1.ObjectIdentifier{2, 5, 4, 4}
 )
 
-// TrustPolicy is how a signed document is verified.
-type TrustPolicy struct {
+// trustPolicy is how a signed document is verified.
+type trustPolicy struct {
 	// Roots are the trust anchors. Required.
 	Roots *x509.CertPool
 	// Intermediates supplements the certificates embedded in the .p7m.
@@ -49,7 +49,7 @@ type verifiedSignature struct {
 // revocation and (when required) qualified status and key usage. It returns
 // nil when the file does not even parse; otherwise the message, whatever
 // the other checks found.
-func (r *recorder) verifySigned(ctx context.Context, kind ArtefactKind, d Digest, der []byte, p TrustPolicy, now time.Time) *verifiedSignature {
+func (r *recorder) verifySigned(ctx context.Context, kind ArtefactKind, d Digest, der []byte, p trustPolicy, now time.Time) *verifiedSignature {
 	subject := subjectOf(kind, d)
 	msg, ce := parseSignedMessage(der)
 	if ce != nil {
@@ -126,7 +126,7 @@ func (r *recorder) verifySigned(ctx context.Context, kind ArtefactKind, d Digest
 // not after now plus the allowed skew and not older than the allowed age.
 // The signing time is the signer's claim (no timestamp token), so it is
 // bounded by now on both sides.
-func checkSigningTime(msg *signedMessage, p TrustPolicy, now time.Time) *CheckError {
+func checkSigningTime(msg *signedMessage, p trustPolicy, now time.Time) *CheckError {
 	fail := func(detail string) *CheckError {
 		return &CheckError{Check: CheckSigningTime, Kind: ErrSigningTime, Detail: detail}
 	}

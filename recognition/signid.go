@@ -148,7 +148,7 @@ func (v *SignID) Verify(ctx context.Context, s Submission) (Evidence, error) {
 	form, _ := find(ups, KindSignedForm)
 	d := r.add(KindSignedForm, form.Name, form.MediaType, form.Data)
 	subject := subjectOf(KindSignedForm, d)
-	policy := TrustPolicy{
+	policy := trustPolicy{
 		Roots: v.cfg.Roots, Intermediates: v.cfg.Intermediates, CRLs: v.cfg.CRLs, RequireQualified: true,
 		MaxSignatureAge: v.cfg.MaxSignatureAge, MaxClockSkew: v.cfg.MaxClockSkew,
 	}

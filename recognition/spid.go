@@ -243,7 +243,7 @@ func (v *SPID) Verify(ctx context.Context, s Submission) (Evidence, error) {
 	if a := v.checkResponse(ctx, r, subject, raw, s.SAMLRequestIDs, now); a != nil {
 		v.checkAttributes(r, subject, a, s.Applicant)
 	}
-	r.verifyFormSignature(ctx, s.FormSignature, s.Applicant, TrustPolicy{
+	r.verifyFormSignature(ctx, s.FormSignature, s.Applicant, trustPolicy{
 		Roots: v.cfg.OneShotRoots, RequireQualified: true,
 		MaxSignatureAge: 24 * time.Hour, MaxClockSkew: DefaultMaxClockSkew,
 	}, now)

@@ -343,7 +343,7 @@ func (v *VideoID) Verify(ctx context.Context, s Submission) (Evidence, error) {
 	if ce == nil {
 		v.checkSession(r, subject, &s)
 	}
-	r.verifyFormSignature(ctx, s.FormSignature, s.Applicant, TrustPolicy{
+	r.verifyFormSignature(ctx, s.FormSignature, s.Applicant, trustPolicy{
 		Roots: v.cfg.OneShotRoots, RequireQualified: true,
 		MaxSignatureAge: v.cfg.MaxSignatureAge, MaxClockSkew: DefaultMaxClockSkew,
 	}, now)

@@ -4,9 +4,13 @@
 // keeps its keys in an HSM and generates holder keys inside it (issue #9).
 //
 // [Open] takes a [Config] (module path, token label, and the name of an
-// environment variable or file holding the PIN) and returns a [Token]. A
-// Token is a go.step.sm/crypto/kms/apiv1.KeyManager, so package ca and the
-// others take it where they take the software key manager, unchanged.
+// environment variable or file holding the PIN, plus the session pool size
+// and wait timeout) and returns a [Token]. A server or `registra init` fills
+// the Config from its settings, or from one token URI with [ParseConfigURI]
+// ("pkcs11:token=registra?module-path=…&pin-source=/etc/registra/hsm.pin").
+// A Token is a go.step.sm/crypto/kms/apiv1.KeyManager, so package ca and the
+// others take it where they take the software key manager, unchanged, and
+// its [KEK] values are envelope.KEK key-encryption keys for the code vault.
 //
 // # Key names
 //

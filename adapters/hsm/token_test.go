@@ -315,3 +315,19 @@ func TestClosedToken(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, resp.PublicKey, pub)
 }
+
+// TestModulePathSpellings opens a token through the symbolic link Debian
+// installs while the module is loaded under its real path: without the
+// resolution of links, the second C_Initialize would fail with
+// CKR_CRYPTOKI_ALREADY_INITIALIZED.
+func TestModulePathSpellings(t *testing.T) {
+	t.Parallel()
+	tk := hsmtest.New(t)
+	require.NotEqual(t, hsmtest.ModulePath, tk.Config.ModulePath, "hsmtest loads the resolved path")
+	c := tk.Config
+	c.ModulePath = hsmtest.ModulePath
+	tok, err := hsm.Open(t.Context(), c)
+	require.NoError(t, err)
+	require.NoError(t, tok.Check(t.Context()))
+	require.NoError(t, tok.Close())
+}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	wal "github.com/hashicorp/raft-wal"
+	"github.com/hashicorp/raft-wal/metadb"
 )
 
 // Config configures [Open].
@@ -105,6 +107,7 @@ type Node struct {
 	raft   *raft.Raft
 	fsm    *fsm
 	wal    *wal.WAL
+	meta   *metadb.BoltMetaDB
 	trans  raft.Transport
 	blobs  *blobStore
 	unlock func()
@@ -160,18 +163,28 @@ func (n *Node) start(ctx context.Context) error {
 		return err
 	}
 	n.blobs = blobs
+	// One snapshot is kept: falling back to an older one after the log
+	// behind the newest was compacted would silently lose writes, so a
+	// corrupt snapshot fails the open instead. It is checked before the log
+	// is opened, because opening raft-wal writes to its metadata.
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(filepath.Join(cfg.Dir, snapsDir), 1, hlog.Named("snapshots"))
+	if err != nil {
+		return fmt.Errorf("store: opening snapshot store: %w", err)
+	}
+	if err := verifyLatestSnapshot(snaps); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, walDir), 0o700); err != nil {
 		return fmt.Errorf("store: creating log directory: %w", err)
 	}
-	w, err := wal.Open(filepath.Join(cfg.Dir, walDir), wal.WithLogger(hlog.Named("wal")))
+	// raft-wal's Close leaves its bolt metadata database open (and
+	// flock'ed), so the node owns it and closes it after the WAL.
+	n.meta = &metadb.BoltMetaDB{}
+	w, err := wal.Open(filepath.Join(cfg.Dir, walDir), wal.WithLogger(hlog.Named("wal")), wal.WithMetaStore(n.meta))
 	if err != nil {
 		return fmt.Errorf("%w: opening Raft log: %v", ErrCorrupt, err)
 	}
 	n.wal = w
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(filepath.Join(cfg.Dir, snapsDir), 2, hlog.Named("snapshots"))
-	if err != nil {
-		return fmt.Errorf("store: opening snapshot store: %w", err)
-	}
 	st, err := newState()
 	if err != nil {
 		return err
@@ -290,6 +303,17 @@ func (n *Node) WaitApplied(ctx context.Context, index uint64) error {
 	}
 }
 
+// FirstLogIndex returns the oldest entry still in the Raft log: it moves
+// up when snapshots compact the log.
+func (n *Node) FirstLogIndex() (uint64, error) { return n.wal.FirstIndex() }
+
+// LastSnapshotIndex returns the commit index of the newest snapshot, zero
+// when none was taken.
+func (n *Node) LastSnapshotIndex() uint64 {
+	idx, _ := strconv.ParseUint(n.raft.Stats()["last_snapshot_index"], 10, 64)
+	return idx
+}
+
 // Compact takes a snapshot of the state now and truncates the Raft log
 // behind it (keeping TrailingLogs entries). Raft also does this on its own
 // every SnapshotThreshold entries.
@@ -404,6 +428,11 @@ func (n *Node) shutdown() error {
 			errs = append(errs, err)
 		}
 	}
+	if n.meta != nil {
+		if err := n.meta.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if n.unlock != nil {
 		n.unlock()
 	}
@@ -426,4 +455,22 @@ type slogWriter struct{ l *slog.Logger }
 func (w slogWriter) Write(p []byte) (int, error) {
 	w.l.Debug(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// verifyLatestSnapshot checks the newest snapshot end to end (Raft's CRC,
+// then our header and SHA-256 trailer) without building any state.
+func verifyLatestSnapshot(snaps *raft.FileSnapshotStore) error {
+	list, err := snaps.List()
+	if err != nil {
+		return fmt.Errorf("%w: listing snapshots: %v", ErrCorrupt, err)
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	_, rc, err := snaps.Open(list[0].ID)
+	if err != nil {
+		return fmt.Errorf("%w: snapshot %s: %v", ErrCorrupt, list[0].ID, err)
+	}
+	defer rc.Close()
+	return verifySnapshotStream(rc)
 }

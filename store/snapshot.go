@@ -235,3 +235,39 @@ func readSnapshot(r io.Reader) (*state, uint64, error) {
 	txn.Commit()
 	return st, index, nil
 }
+
+// verifySnapshotStream checks a snapshot's magic, version and SHA-256
+// trailer by streaming it once.
+func verifySnapshotStream(r io.Reader) error {
+	br := bufio.NewReaderSize(r, 1<<20)
+	head, err := br.Peek(len(snapshotMagic) + 1)
+	if err != nil || string(head[:len(snapshotMagic)]) != snapshotMagic {
+		return fmt.Errorf("%w: snapshot: bad magic", ErrCorrupt)
+	}
+	if v := head[len(snapshotMagic)]; v != snapshotVersion {
+		return fmt.Errorf("%w: snapshot format version %d, this program reads %d", ErrVersion, v, snapshotVersion)
+	}
+	h := sha256.New()
+	// Hash everything but the last 32 bytes, which are the expected sum.
+	tail := make([]byte, 0, 2*sha256.Size)
+	buf := make([]byte, 1<<20)
+	for {
+		n, err := br.Read(buf)
+		tail = append(tail, buf[:n]...)
+		if len(tail) > sha256.Size {
+			cut := len(tail) - sha256.Size
+			h.Write(tail[:cut])
+			tail = append(tail[:0], tail[cut:]...)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%w: snapshot: %v", ErrCorrupt, err)
+		}
+	}
+	if len(tail) != sha256.Size || !bytes.Equal(tail, h.Sum(nil)) {
+		return fmt.Errorf("%w: snapshot: checksum mismatch", ErrCorrupt)
+	}
+	return nil
+}

@@ -25,6 +25,9 @@ type Fixture struct {
 	orgs   map[string]bool
 	ctx    context.Context
 	Issuer string // issuer used for certificates
+	// Prefix is put before every ID, so that several fixtures can share a
+	// store.
+	Prefix string
 }
 
 // NewFixture returns a fixture over s.
@@ -38,7 +41,7 @@ func (f *Fixture) ID(prefix string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.n++
-	return fmt.Sprintf("%s-%d", prefix, f.n)
+	return fmt.Sprintf("%s%s-%d", f.Prefix, prefix, f.n)
 }
 
 func (f *Fixture) count() int {
@@ -89,7 +92,7 @@ func (f *Fixture) Holder(first, surname, tax string) store.HolderIdentity {
 	f.T.Helper()
 	id := f.ID("h")
 	h := store.HolderIdentity{ID: id, UserID: "u" + id, TaxCode: tax, FirstName: first, Surname: surname,
-		Email: id + "@example.it", Mobile: fmt.Sprintf("+39%09d", f.count()), IUT: "IUT" + id, CreatedAt: f.Base}
+		Email: id + "@example.it", Mobile: fmt.Sprintf("+39%s%09d", f.Prefix, f.count()), IUT: "IUT" + id, CreatedAt: f.Base}
 	r := f.Apply(store.PutHolder{Holder: h})
 	h.Version = r.Index
 	return h

@@ -90,7 +90,7 @@ func loadRows(t *testing.T, f *Fixture) []row {
 	defer s.Close()
 	var rows []row
 	for i := 1; i <= f.count(); i++ {
-		o, err := s.Order(fmt.Sprintf("ord-%d", i))
+		o, err := s.Order(fmt.Sprintf("%sord-%d", f.Prefix, i))
 		if err != nil {
 			continue
 		}

@@ -33,6 +33,10 @@ const (
 	DefaultMaxIterations = 10_000_000
 )
 
+// maxRecipients bounds the password recipients Open tries in one
+// envelope, so that a forged one cannot multiply the key derivations.
+const maxRecipients = 4
+
 // Object identifiers beyond those smallstep/pkcs7 exports.
 var (
 	// RFC 8018 §A.2 and §B.1.
@@ -388,11 +392,12 @@ func openPWRI(in, password []byte, maxIter int) ([]byte, error) {
 		return nil, malformed("cms: encrypted content", "must be whole AES blocks")
 	}
 
-	// Try every password recipient; other recipient kinds are skipped.
+	// Try the password recipients in order, at most maxRecipients of them
+	// (each costs a key derivation); other recipient kinds are skipped.
 	rest := ed.RecipientInfos.Bytes
 	var firstErr error
-	found := false
-	for len(rest) > 0 {
+	found := 0
+	for len(rest) > 0 && found < maxRecipients {
 		var ri asn1.RawValue
 		rest, err = asn1.Unmarshal(rest, &ri)
 		if err != nil {
@@ -401,7 +406,7 @@ func openPWRI(in, password []byte, maxIter int) ([]byte, error) {
 		if ri.Class != asn1.ClassContextSpecific || ri.Tag != 3 || !ri.IsCompound {
 			continue
 		}
-		found = true
+		found++
 		cek, err := unwrapRecipient(ri.Bytes, password, cekLen, maxIter)
 		if err != nil {
 			if firstErr == nil || errors.Is(firstErr, ErrWrongPassphrase) && !errors.Is(err, ErrWrongPassphrase) {
@@ -416,7 +421,7 @@ func openPWRI(in, password []byte, maxIter int) ([]byte, error) {
 		}
 		return content, nil
 	}
-	if !found {
+	if found == 0 {
 		return nil, unsupported("cms: recipient infos", "no password recipient")
 	}
 	return nil, firstErr

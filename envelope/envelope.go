@@ -109,3 +109,21 @@ type Mailer interface {
 	// happens later and is retried until it succeeds or fails for good.
 	Enqueue(ctx context.Context, d *Delivery) error
 }
+
+// SealAll seals codes under passphrase with each sealer in turn, e.g. a
+// [CMS] and a [PDF], for one [Delivery]. It returns all envelopes or an
+// error, never some of them.
+func SealAll(ctx context.Context, codes Codes, passphrase Passphrase, sealers ...Sealer) ([]*Envelope, error) {
+	if len(sealers) == 0 {
+		return nil, &FieldError{Field: "sealers", Rule: "must name at least one sealer"}
+	}
+	out := make([]*Envelope, 0, len(sealers))
+	for _, s := range sealers {
+		e, err := s.Seal(ctx, codes, passphrase)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}

@@ -165,3 +165,18 @@ func FuzzParsePDFCodes(f *testing.F) {
 		}
 	})
 }
+
+// TestPDFPageGolden pins the page before encryption (pdfcpu's encryption
+// draws its keys from crypto/rand, so the sealed file cannot be golden).
+// Regenerate with `go test ./envelope -run TestPDFPageGolden -update`.
+func TestPDFPageGolden(t *testing.T) {
+	t.Parallel()
+	got := renderPDF(testCodes)
+	path := filepath.Join("testdata", "golden", "page.pdf")
+	if *update {
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), string(got), "page layout changed; rerun with -update if intended")
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -294,4 +295,26 @@ func TestKeyFileRefuses(t *testing.T) {
 	}
 	_, err := OpenKeyFile(KeyFileConfig{})
 	assert.EqualError(t, err, "envelope: dir: is required")
+}
+
+// TestWriteFuzzParseRecordSeeds regenerates FuzzParseRecord's seed corpus
+// with -update.
+func TestWriteFuzzParseRecordSeeds(t *testing.T) {
+	if !*update {
+		t.Skip("run with -update to regenerate testdata/fuzz/FuzzParseRecord")
+	}
+	v, _ := newTestVault(t)
+	rec, err := v.Seal(context.Background(), "prod-1", testCodes, []CodeName{SigningPIN, EmergencyCode})
+	require.NoError(t, err)
+	b, err := rec.MarshalBinary()
+	require.NoError(t, err)
+	dir := filepath.Join("testdata", "fuzz", "FuzzParseRecord")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	for name, data := range map[string][]byte{
+		"record": b, "truncated": b[:len(b)/2], "version-2": bytes.Replace(b, []byte(`"v":1`), []byte(`"v":2`), 1),
+		"big-memory": bytes.Replace(b, []byte(`"memory_kib":64`), []byte(`"memory_kib":99999999`), 1),
+	} {
+		body := "go test fuzz v1\n[]byte(" + strconv.Quote(string(data)) + ")\n"
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+	}
 }

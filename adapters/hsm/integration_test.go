@@ -27,6 +27,8 @@ import (
 	"github.com/registra-pki/registra/crl/crltest"
 	"github.com/registra-pki/registra/envelope"
 	"github.com/registra-pki/registra/internal/testutil"
+	"github.com/registra-pki/registra/recognition"
+	"github.com/registra-pki/registra/recognition/recognitiontest"
 )
 
 // The building blocks take a Token where they take any key manager or KEK.
@@ -232,4 +234,46 @@ func TestVaultOnHSM(t *testing.T) {
 			assert.True(t, o.Has("never extractable"))
 		}
 	}
+}
+
+// TestEvidenceSealingOnHSM seals a recognition evidence bundle (CMS
+// SignedData, CAdES-BES) with an evidence key held in the token, and checks
+// the seal with recognition.VerifySealed and openssl cms -verify.
+func TestEvidenceSealingOnHSM(t *testing.T) {
+	t.Parallel()
+	openssl := testutil.RequireTool(t, "openssl", "openssl")
+	ctx := t.Context()
+	tok := hsmtest.New(t).Open(t)
+	resp, err := tok.CreateKey(&apiv1.CreateKeyRequest{Name: "pkcs11:object=evidence-seal", SignatureAlgorithm: apiv1.ECDSAWithSHA256})
+	require.NoError(t, err)
+	key, err := tok.CreateSigner(&resp.CreateSignerRequest)
+	require.NoError(t, err)
+	now := time.Now()
+	root := recognitiontest.NewRoot(t, "Evidence Root", now.Add(-time.Hour), now.Add(24*time.Hour))
+	cert := root.IssueFor(t, recognitiontest.Person{GivenName: "Registra", Surname: "Evidence",
+		NonRepudiation: true, NotBefore: now.Add(-time.Minute), NotAfter: now.Add(time.Hour)}, resp.PublicKey)
+	sealer, err := recognition.NewSealer(recognition.SealerConfig{Certificate: cert, Key: key})
+	require.NoError(t, err)
+
+	form := []byte("%PDF-1.7 modulo di richiesta firmato")
+	digest := recognition.DigestOf(form)
+	ev := recognition.Evidence{
+		Manifest: recognition.Manifest{
+			Version: recognition.ManifestVersion, Method: recognition.MethodOffline, OrderID: "order-1",
+			StartedAt: now.Add(-time.Minute).UTC(), CompletedAt: now.UTC(),
+			Artefacts: []recognition.ArtefactRef{{Kind: recognition.KindSignedPaperForm, MediaType: "application/pdf", Size: len(form), SHA256: digest}},
+		},
+		Artefacts: map[recognition.Digest][]byte{digest: form},
+	}
+	sealed, err := sealer.Seal(ctx, &ev)
+	require.NoError(t, err)
+	got, err := recognition.VerifySealed(sealed, recognition.SealVerifyOptions{Roots: root.Pool()})
+	require.NoError(t, err)
+	assert.True(t, got.Sealer.Equal(cert))
+
+	dir := t.TempDir()
+	p7m := filepath.Join(dir, "manifest.p7m")
+	require.NoError(t, os.WriteFile(p7m, sealed.Signature, 0o600))
+	rootPEM := writePEM(t, dir, "root.pem", "CERTIFICATE", root.Cert.Raw)
+	testutil.Run(t, openssl, "cms", "-verify", "-inform", "DER", "-in", p7m, "-CAfile", rootPEM, "-purpose", "any", "-out", filepath.Join(dir, "manifest.json"))
 }

@@ -1,0 +1,43 @@
+// Package httpapi (import path github.com/registra-pki/registra/adapters/http)
+// serves a registra Platform over HTTP: a JSON API for partner operators and
+// a public listener for relying parties (issue #10).
+//
+// # The API
+//
+// [New] builds the operator API on github.com/danielgtaylor/huma/v2 over a
+// net/http ServeMux: huma derives the OpenAPI 3.1 document, decodes and
+// validates request bodies from Go types, and writes RFC 9457 problem
+// details. Each handler decodes its input, makes one Platform call, encodes
+// the answer and maps errors (STYLE §2.13); business rules stay in the
+// library, so the CLI refuses the same inputs with the same errors.
+//
+// Operators log in with POST /v1/sessions (username, password and TOTP code)
+// and send the returned token as "Authorization: Bearer <token>". Every other
+// operation is authenticated before its body is read, and authorised by the
+// platform against the lifecycle permission table, within the operator's
+// organisation: another organisation's objects are not found.
+//
+// # Errors
+//
+// [Problems] is the one table from sentinel errors to problem types, matched
+// with errors.Is in order; a test fails when a sentinel of the root package
+// or of a building block has no row. Field errors of every building block
+// become entries of the problem's "errors" member, naming the field and the
+// rule. Requests the adapter itself refuses get problem details too: a
+// malformed or schema-violating body (unknown fields included) 400, a body
+// over the limit 413, a missing, malformed or expired token 401. This API
+// never answers 422. Internal errors are logged and answered with a fixed
+// detail.
+//
+// # The public listener
+//
+// [NewPublic] serves, without authentication and over plain HTTP as relying
+// parties expect (RFC 5280 §4.2.1.13, RFC 6960 Appendix A): the CA
+// certificates (DER and a PEM chain), the full and delta CRLs, OCSP (GET and
+// POST), /healthz, /metrics (Prometheus) and /openapi.json.
+//
+// # What the package does not do
+//
+// It terminates no TLS itself (the caller's http.Server does), keeps no
+// state of its own and makes no decision the library could make.
+package httpapi

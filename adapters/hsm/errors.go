@@ -8,8 +8,10 @@ import (
 )
 
 // Sentinel errors. Every error returned by this package unwraps to one of
-// them; errors that come from crypto11 or the PKCS#11 module stay in the chain
-// under the sentinel, so errors.As still finds a pkcs11.Error.
+// them, except the context's own errors (context.Canceled,
+// context.DeadlineExceeded) returned as they are; errors that come from
+// crypto11 or the PKCS#11 module stay in the chain under the sentinel, so
+// errors.As still finds a pkcs11.Error.
 var (
 	// ErrInvalidInput reports a bad configuration field or request: nothing
 	// was done. The details are in a *FieldError.

@@ -1,7 +1,6 @@
 package hsm
 
 import (
-	"bytes"
 	"net/url"
 	"strings"
 )
@@ -133,11 +132,6 @@ func (k KeyName) String() string {
 		}
 	}
 	return b.String()
-}
-
-// equal reports whether two names select the same attributes.
-func (k KeyName) equal(o KeyName) bool {
-	return k.Token == o.Token && k.Object == o.Object && bytes.Equal(k.ID, o.ID)
 }
 
 // escape percent-encodes everything but RFC 3986 unreserved characters.

@@ -3,6 +3,14 @@
 //
 //	tk := hsmtest.New(t)   // a new token, user PIN in a PIN file
 //	tok := tk.Open(t)      // an *hsm.Token, closed when the test ends
+//	objs := tk.Objects(t)  // what pkcs11-tool sees in the token
+//
+// A Token is a go.step.sm/crypto/kms/apiv1.KeyManager, so another package's
+// test runs its code on the HSM by handing it over, for example a CA
+// hierarchy with its keys in the token:
+//
+//	names := ca.KeyNames{Root: "pkcs11:object=root", Issuing: "pkcs11:object=issuing", OCSP: "pkcs11:object=ocsp"}
+//	iss := catest.NewIssuer(t, catest.WithKeyManager(tok, names))
 //
 // Without SoftHSM2 the test is skipped on a developer machine, with the
 // Debian package to install (softhsm2; opensc for [Token.Objects]), and

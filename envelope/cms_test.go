@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"errors"
 	"flag"
 	"math/rand/v2"
@@ -14,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/smallstep/pkcs7"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -360,4 +363,49 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("Open returned invalid codes: %v", err)
 		}
 	})
+}
+
+// TestOpenSSLEmits records what `openssl cms -encrypt -pwri_password P
+// -aes256` writes, which Open must accept: PBKDF2 with no PRF (so
+// hmacWithSHA1, the DEFAULT), an 8-byte salt, 2,048 iterations, no key
+// length; id-alg-PWRI-KEK around AES-256-CBC with a 16-byte IV (RFC 3211's
+// wrap, not RFC 3394's); a 48-byte wrapped key; AES-256-CBC content.
+func TestOpenSSLEmits(t *testing.T) {
+	t.Parallel()
+	openssl := testutil.RequireTool(t, "openssl", "openssl")
+	dir := t.TempDir()
+	src, out := filepath.Join(dir, "in.txt"), filepath.Join(dir, "out.p7m")
+	require.NoError(t, os.WriteFile(src, []byte("puk: 1234\n"), 0o600))
+	testutil.Run(t, openssl, "cms", "-encrypt", "-binary", "-aes256", "-in", src, "-outform", "DER", "-out", out, "-pwri_password", "P")
+	der, err := os.ReadFile(out)
+	require.NoError(t, err)
+
+	var ci contentInfo
+	require.NoError(t, unmarshalAll(der, &ci, "ci"))
+	var ed envelopedData
+	require.NoError(t, unmarshalAll(ci.Content.Bytes, &ed, "ed"))
+	assert.Equal(t, 3, ed.Version)
+	var ri asn1.RawValue
+	rest, err := asn1.Unmarshal(ed.RecipientInfos.Bytes, &ri)
+	require.NoError(t, err)
+	assert.Empty(t, rest, "one recipient")
+	assert.Equal(t, 3, ri.Tag, "pwri [3]")
+	var seq bytes.Buffer
+	writeDER(&seq, []byte{0x30}, ri.Bytes)
+	var pwri passwordRecipientInfo
+	require.NoError(t, unmarshalAll(seq.Bytes(), &pwri, "pwri"))
+	assert.Equal(t, 0, pwri.Version)
+	assert.True(t, pwri.KeyDerivationAlgorithm.Algorithm.Equal(oidPBKDF2))
+	var kdf pbkdf2Params
+	require.NoError(t, unmarshalAll(pwri.KeyDerivationAlgorithm.Parameters.FullBytes, &kdf, "kdf"))
+	assert.Len(t, kdf.Salt, 8)
+	assert.Equal(t, 2048, kdf.IterationCount)
+	assert.Zero(t, kdf.KeyLength)
+	assert.Empty(t, kdf.PRF.Algorithm, "no PRF: hmacWithSHA1 by default")
+	assert.True(t, pwri.KeyEncryptionAlgorithm.Algorithm.Equal(oidPWRIKEK))
+	var kekAlg pkix.AlgorithmIdentifier
+	require.NoError(t, unmarshalAll(pwri.KeyEncryptionAlgorithm.Parameters.FullBytes, &kekAlg, "kek"))
+	assert.True(t, kekAlg.Algorithm.Equal(pkcs7.OIDEncryptionAlgorithmAES256CBC))
+	assert.Len(t, pwri.EncryptedKey, 48)
+	assert.True(t, ed.EncryptedContentInfo.ContentEncryptionAlgorithm.Algorithm.Equal(pkcs7.OIDEncryptionAlgorithmAES256CBC))
 }

@@ -196,7 +196,7 @@ func (v *Vault) Seal(ctx context.Context, productID string, codes Codes, verifia
 	}
 	rec.Ciphertext = aead.Seal(nil, rec.Nonce, pt, vaultAAD(productID))
 	v.log.DebugContext(ctx, "vault sealed codes", slog.String(logattr.ProductID, productID),
-		slog.String(logattr.KeyURI, rec.KeyID), slog.Any("codes", codes))
+		slog.String(logattr.KeyURI, rec.KeyID), slog.Any(logattr.CodeNames, codes))
 	return rec, nil
 }
 

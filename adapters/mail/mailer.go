@@ -391,11 +391,11 @@ func (m *Mailer) attempt(ctx context.Context, e *entry) (Status, error) {
 		permanent := st.ReplyCode >= 500 || errors.Is(sendErr, ErrInvalidInput)
 		if permanent || st.Attempts >= m.cfg.MaxAttempts {
 			st.State, st.NextAttemptAt = Failed, time.Time{}
-			log.WarnContext(ctx, "envelope delivery failed", slog.String("reply", st.LastError))
+			log.WarnContext(ctx, "envelope delivery failed", slog.String(logattr.Reply, st.LastError))
 		} else {
 			st.NextAttemptAt = now.Add(m.backoff(st.Attempts))
-			log.InfoContext(ctx, "envelope delivery will be retried", slog.String("reply", st.LastError),
-				slog.Time("next_attempt", st.NextAttemptAt))
+			log.InfoContext(ctx, "envelope delivery will be retried", slog.String(logattr.Reply, st.LastError),
+				slog.Time(logattr.NextAttempt, st.NextAttemptAt))
 		}
 	}
 	m.mu.Lock()

@@ -3,6 +3,7 @@ package mail
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -444,4 +445,40 @@ func TestSecretRedacts(t *testing.T) {
 	for _, out := range []string{buf.String(), s.String(), fmtAll(cfg), fmtAll(s)} {
 		assert.NotContains(t, out, "smtp-secret")
 	}
+}
+
+// TestDeliverOverImplicitTLS sends to an SMTPS server.
+func TestDeliverOverImplicitTLS(t *testing.T) {
+	t.Parallel()
+	serverTLS, clientTLS := selfSigned(t)
+	srv := newImplicitTLSServer(t, serverTLS)
+	clk := newClock()
+	cfg := baseConfig(t, srv, clk)
+	cfg.TLS, cfg.TLSConfig = ImplicitTLS, clientTLS
+	m, err := New(cfg)
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, m.Enqueue(ctx, newSealed(t, "env-smtps").d))
+	p, err := m.RunOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, Pass{Sent: 1}, p)
+	msgs := srv.messages()
+	require.Len(t, msgs, 1)
+	assert.True(t, msgs[0].TLS)
+
+	// A client that does not trust the server's certificate sends nothing.
+	srv2 := newImplicitTLSServer(t, serverTLS)
+	cfg2 := baseConfig(t, srv2, clk)
+	cfg2.TLS = ImplicitTLS
+	cfg2.TLSConfig = &tls.Config{ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
+	m2, err := New(cfg2)
+	require.NoError(t, err)
+	require.NoError(t, m2.Enqueue(ctx, newSealed(t, "env-untrusted").d))
+	p, err = m2.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, p.Retrying)
+	st, err := m2.Status(ctx, "env-untrusted")
+	require.NoError(t, err)
+	assert.Contains(t, st.LastError, "certificate")
+	assert.Empty(t, srv2.messages())
 }

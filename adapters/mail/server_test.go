@@ -37,6 +37,8 @@ type testServer struct {
 	addr     string
 	tls      *tls.Config
 	needAuth bool
+	// implicit serves TLS from the first byte (SMTPS) instead of STARTTLS.
+	implicit bool
 	// rcptErr, when set, is the reply to RCPT TO.
 	mu      sync.Mutex
 	rcptErr *smtp.SMTPError
@@ -50,7 +52,17 @@ type testServer struct {
 // user/secret.
 func newTestServer(t *testing.T, tlsConf *tls.Config, needAuth bool) *testServer {
 	t.Helper()
-	s := &testServer{t: t, tls: tlsConf, needAuth: needAuth}
+	return startTestServer(t, &testServer{t: t, tls: tlsConf, needAuth: needAuth})
+}
+
+// newImplicitTLSServer returns an SMTPS server (TLS from the first byte).
+func newImplicitTLSServer(t *testing.T, tlsConf *tls.Config) *testServer {
+	t.Helper()
+	return startTestServer(t, &testServer{t: t, tls: tlsConf, implicit: true})
+}
+
+func startTestServer(t *testing.T, s *testServer) *testServer {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	s.addr = l.Addr().String()
@@ -68,6 +80,9 @@ func (s *testServer) addrPort() *net.TCPAddr {
 }
 
 func (s *testServer) serve(l net.Listener) {
+	if s.implicit {
+		l = tls.NewListener(l, s.tls)
+	}
 	srv := smtp.NewServer(s)
 	srv.Domain = "localhost"
 	srv.TLSConfig = s.tls

@@ -1,0 +1,504 @@
+package registra
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/registra-pki/registra/access"
+	"github.com/registra-pki/registra/store"
+)
+
+// Unit is an office of an organisation: a main unit, or a secondary unit
+// under a main one (Manuale operatore, "Login and Dashboard").
+type Unit = access.Unit
+
+// Organisation is a partner organisation with its units.
+type Organisation struct {
+	// ClientCode identifies the organisation (access.Organisation's rules).
+	ClientCode string
+	// Name is the display name.
+	Name string
+	// Units are its main and secondary units.
+	Units []Unit
+}
+
+// OperatorInput creates an operator.
+type OperatorInput struct {
+	// Org is the client code; zero means the acting operator's.
+	Org string
+	// Username is the login name and the operator's ID.
+	Username string
+	Name     string
+	Email    string
+	Roles    []access.Role
+	// Unit is the unit the operator works in; required except for admins.
+	Unit string
+	// Password is the initial password.
+	Password access.Password `json:"-"`
+}
+
+// OperatorUpdate changes an operator. Nil fields are left unchanged.
+type OperatorUpdate struct {
+	Name     *string
+	Email    *string
+	Roles    []access.Role
+	Unit     *string
+	Disabled *bool
+}
+
+// Operator is an operator as the platform shows it.
+type Operator struct {
+	ID        string
+	Username  string
+	Org       string
+	Unit      string
+	Name      string
+	Email     string
+	Roles     []access.Role
+	Disabled  bool
+	Enrolled  bool
+	CreatedAt time.Time
+}
+
+// BootstrapInput creates the first organisation and its admin.
+type BootstrapInput struct {
+	Organisation Organisation
+	Admin        OperatorInput
+}
+
+// storeUnitID returns the store ID of an organisation's unit: unit IDs are
+// unique within their organisation only.
+func storeUnitID(org, unit string) string { return org + ":" + unit }
+
+// unitLocal returns the organisation-local ID of a stored unit ID.
+func unitLocal(org, id string) string { return strings.TrimPrefix(id, org+":") }
+
+func (p *Platform) operatorView(op store.Operator) Operator {
+	roles, _ := splitRoles(op.Role) //nolint:errcheck // roles were checked when written
+	c, _ := p.accounts.credentials(op.ID)
+	return Operator{ID: op.ID, Username: op.Username, Org: op.OrgID, Unit: unitLocal(op.OrgID, op.UnitID),
+		Name: op.Name, Email: op.Email, Roles: roles, Disabled: op.Disabled, Enrolled: c.TOTP.Confirmed,
+		CreatedAt: op.CreatedAt}
+}
+
+// organisationCommands validates org and returns the commands that create
+// it, or replace its units when expect is non-zero.
+func (p *Platform) organisationCommands(org Organisation, expect uint64) ([]store.Command, error) {
+	ao := access.Organisation{ClientCode: org.ClientCode, Name: org.Name, Units: org.Units}
+	if err := ao.Validate(); err != nil {
+		return nil, wrap("organisation", err)
+	}
+	cmds := []store.Command{store.PutOrganisation{ExpectVersion: expect,
+		Organisation: store.Organisation{ID: org.ClientCode, ClientCode: org.ClientCode, Name: org.Name}}}
+	if expect != 0 {
+		cmds = cmds[:0]
+	}
+	for _, u := range org.Units {
+		id := storeUnitID(org.ClientCode, u.ID)
+		if len(id) > store.MaxIDLen {
+			return nil, fieldErr("organisation.units", "client code and unit ID together exceed 63 characters")
+		}
+		cmds = append(cmds, store.PutUnit{Unit: store.Unit{ID: id, OrgID: org.ClientCode, Name: u.Name}})
+	}
+	return cmds, nil
+}
+
+// Bootstrap creates the first organisation and its admin on a platform
+// without operators, and returns the admin's TOTP enrolment. The enrolment
+// is already confirmed: its secret is handed to the admin out of band (the
+// example server writes it to DATA/bootstrap.json), so the admin logs in
+// with the password and a code at once. A platform with operators refuses
+// with [ErrConflict].
+func (p *Platform) Bootstrap(ctx context.Context, in BootstrapInput) (Enrolment, error) {
+	if len(p.accounts.operatorIDs()) > 0 {
+		return Enrolment{}, fmt.Errorf("%w: the platform already has operators", ErrConflict)
+	}
+	in.Admin.Org = in.Organisation.ClientCode
+	if len(in.Admin.Roles) == 0 {
+		in.Admin.Roles = []access.Role{access.RoleAdmin}
+	}
+	cmds, err := p.organisationCommands(in.Organisation, 0)
+	if err != nil {
+		return Enrolment{}, err
+	}
+	aop, sop, err := p.newOperator(in.Admin, in.Organisation)
+	if err != nil {
+		return Enrolment{}, err
+	}
+	aop, enr, err := p.auth.EnrollTOTP(aop)
+	if err != nil {
+		return Enrolment{}, wrap("bootstrap", err)
+	}
+	aop.Credentials.TOTP.Confirmed = true
+	if err := p.accounts.putUnits(in.Organisation.ClientCode, in.Organisation.Units); err != nil {
+		return Enrolment{}, wrap("bootstrap", err)
+	}
+	if err := p.accounts.putCredentials(ctx, aop.ID, aop.Credentials); err != nil {
+		return Enrolment{}, wrap("bootstrap", err)
+	}
+	now := p.clock()
+	cmds = append(cmds, store.PutOperator{Operator: sop},
+		auditEvent(in.Organisation.ClientCode, sop.ID, "platform.bootstrap", sop.ID, now,
+			auditDetails{Outcome: outcomeDone, Input: digest(in)}))
+	if _, err := p.apply(ctx, "bootstrap", cmds...); err != nil {
+		return Enrolment{}, err
+	}
+	return enr, nil
+}
+
+// newOperator validates in against its organisation and returns the access
+// and store records of a new operator, with its password set.
+func (p *Platform) newOperator(in OperatorInput, org Organisation) (access.Operator, store.Operator, error) {
+	aop := access.Operator{ID: in.Username, Username: in.Username, Org: org.ClientCode, Roles: in.Roles}
+	if in.Unit != "" {
+		aop.Units = []string{in.Unit}
+	}
+	if err := aop.Validate(access.Organisation{ClientCode: org.ClientCode, Name: org.Name, Units: org.Units}); err != nil {
+		return access.Operator{}, store.Operator{}, wrap("operator", err)
+	}
+	aop, err := p.auth.SetPassword(aop, in.Password)
+	if err != nil {
+		return access.Operator{}, store.Operator{}, wrap("operator", err)
+	}
+	sop := store.Operator{ID: aop.ID, OrgID: org.ClientCode, Username: in.Username, Name: in.Name, Email: in.Email,
+		Role: joinRoles(in.Roles)}
+	if in.Unit != "" {
+		sop.UnitID = storeUnitID(org.ClientCode, in.Unit)
+	}
+	return aop, sop, nil
+}
+
+// organisation reads an organisation with its units.
+func (p *Platform) organisation(snap store.Snapshot, id string) (Organisation, store.Organisation, error) {
+	so, err := snap.Organisation(id)
+	if isNotFound(err) {
+		return Organisation{}, store.Organisation{}, notFound("organisation", id)
+	}
+	if err != nil {
+		return Organisation{}, store.Organisation{}, wrap("organisation", err)
+	}
+	return Organisation{ClientCode: so.ID, Name: so.Name, Units: p.accounts.orgUnits(so.ID)}, so, nil
+}
+
+// scope checks that aop may use permission perm on organisation org.
+// Another organisation is not found unless the operator is an admin and
+// the permission administrative; a missing permission is refused and
+// audited.
+func (p *Platform) scope(ctx context.Context, aop access.Operator, perm access.Permission, org, op, subject string) error {
+	err := access.Authorize(aop, perm, org)
+	if err == nil {
+		return nil
+	}
+	if org != aop.Org && !slices.Contains(aop.Roles, access.RoleAdmin) {
+		return notFound("organisation", org)
+	}
+	return p.refuse(ctx, op, aop.Org, aop.ID, subject, err)
+}
+
+// CreateOrganisation creates a partner organisation with its units
+// (admins only).
+func (p *Platform) CreateOrganisation(ctx context.Context, a Actor, org Organisation) error {
+	snap, err := p.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	defer snap.Close()
+	_, aop, err := p.actor(snap, a)
+	if err != nil {
+		return err
+	}
+	if err := p.scope(ctx, aop, access.PermOrganisationManage, org.ClientCode, "organisation.create", org.ClientCode); err != nil {
+		return err
+	}
+	cmds, err := p.organisationCommands(org, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := snap.Organisation(org.ClientCode); err == nil {
+		return fmt.Errorf("%w: organisation %q exists", ErrConflict, org.ClientCode)
+	}
+	if err := p.accounts.putUnits(org.ClientCode, org.Units); err != nil {
+		return wrap("organisation", err)
+	}
+	cmds = append(cmds, auditEvent(org.ClientCode, aop.ID, "organisation.create", org.ClientCode, p.clock(),
+		auditDetails{Outcome: outcomeDone, Input: digest(org)}))
+	_, err = p.apply(ctx, "organisation.create", cmds...)
+	return err
+}
+
+// Organisation returns an organisation with its units: an operator's own,
+// or any for admins.
+func (p *Platform) Organisation(ctx context.Context, a Actor, id string) (Organisation, error) {
+	snap, err := p.snapshot(ctx)
+	if err != nil {
+		return Organisation{}, err
+	}
+	defer snap.Close()
+	_, aop, err := p.actor(snap, a)
+	if err != nil {
+		return Organisation{}, err
+	}
+	if id != aop.Org && !slices.Contains(aop.Roles, access.RoleAdmin) {
+		return Organisation{}, notFound("organisation", id)
+	}
+	org, _, err := p.organisation(snap, id)
+	return org, err
+}
+
+// PutUnit adds or renames a unit of an organisation (admins only).
+func (p *Platform) PutUnit(ctx context.Context, a Actor, org string, u Unit) error {
+	snap, err := p.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	defer snap.Close()
+	_, aop, err := p.actor(snap, a)
+	if err != nil {
+		return err
+	}
+	if err := p.scope(ctx, aop, access.PermUnitManage, org, "unit.put", org+"/"+u.ID); err != nil {
+		return err
+	}
+	o, _, err := p.organisation(snap, org)
+	if err != nil {
+		return err
+	}
+	units := slices.DeleteFunc(slices.Clone(o.Units), func(x Unit) bool { return x.ID == u.ID })
+	o.Units = append(units, u)
+	cmds, err := p.organisationCommands(o, 1)
+	if err != nil {
+		return err
+	}
+	// Only the unit itself is written: the others are unchanged.
+	cmds = slices.DeleteFunc(cmds, func(c store.Command) bool {
+		pu, ok := c.(store.PutUnit)
+		return !ok || pu.Unit.ID != storeUnitID(org, u.ID)
+	})
+	var expect uint64
+	if su, err := snap.Unit(storeUnitID(org, u.ID)); err == nil {
+		expect = su.Version
+	}
+	pu := cmds[0].(store.PutUnit)
+	pu.ExpectVersion = expect
+	if _, err := p.apply(ctx, "unit.put", pu, auditEvent(org, aop.ID, "unit.put", storeUnitID(org, u.ID), p.clock(),
+		auditDetails{Outcome: outcomeDone, Input: digest(u)})); err != nil {
+		return err
+	}
+	return wrap("unit.put", p.accounts.putUnits(org, o.Units))
+}
+
+// CreateOperator creates an operator (master RAOs in their organisation,
+// admins in any) and returns the TOTP enrolment to hand over: the operator
+// confirms it ([Platform.ConfirmTOTP]) before the first login.
+func (p *Platform) CreateOperator(ctx context.Context, a Actor, in OperatorInput) (Operator, Enrolment, error) {
+	snap, err := p.snapshot(ctx)
+	if err != nil {
+		return Operator{}, Enrolment{}, err
+	}
+	defer snap.Close()
+	_, aop, err := p.actor(snap, a)
+	if err != nil {
+		return Operator{}, Enrolment{}, err
+	}
+	if in.Org == "" {
+		in.Org = aop.Org
+	}
+	if err := p.scope(ctx, aop, access.PermOperatorManage, in.Org, "operator.create", in.Username); err != nil {
+		return Operator{}, Enrolment{}, err
+	}
+	org, _, err := p.organisation(snap, in.Org)
+	if err != nil {
+		return Operator{}, Enrolment{}, err
+	}
+	target, sop, err := p.newOperator(in, org)
+	if err != nil {
+		return Operator{}, Enrolment{}, err
+	}
+	if err := access.AuthorizeOperatorChange(aop, target); err != nil {
+		return Operator{}, Enrolment{}, p.refuse(ctx, "operator.create", aop.Org, aop.ID, in.Username, err)
+	}
+	if _, err := snap.Operator(sop.ID); err == nil {
+		return Operator{}, Enrolment{}, fmt.Errorf("%w: username %q is taken", ErrConflict, in.Username)
+	}
+	target, enr, err := p.auth.EnrollTOTP(target)
+	if err != nil {
+		return Operator{}, Enrolment{}, wrap("operator.create", err)
+	}
+	r, err := p.apply(ctx, "operator.create", store.PutOperator{Operator: sop},
+		auditEvent(in.Org, aop.ID, "operator.create", sop.ID, p.clock(), auditDetails{Outcome: outcomeDone, Input: digest(in)}))
+	if err != nil {
+		return Operator{}, Enrolment{}, err
+	}
+	if err := p.accounts.putCredentials(ctx, sop.ID, target.Credentials); err != nil {
+		return Operator{}, Enrolment{}, wrap("operator.create", err)
+	}
+	sop.Version = r.Index
+	return p.operatorView(sop), enr, nil
+}
+
+// lookupOperator loads a target operator for an operator-management action:
+// another organisation's operator is not found (admins excepted).
+func (p *Platform) lookupOperator(ctx context.Context, snap store.Snapshot, aop access.Operator, id, op string) (store.Operator, access.Operator, error) {
+	sop, err := snap.Operator(id)
+	if isNotFound(err) || (err == nil && sop.OrgID != aop.Org && !slices.Contains(aop.Roles, access.RoleAdmin)) {
+		return store.Operator{}, access.Operator{}, notFound("operator", id)
+	}
+	if err != nil {
+		return store.Operator{}, access.Operator{}, wrap(op, err)
+	}
+	if err := p.scope(ctx, aop, access.PermOperatorManage, sop.OrgID, op, id); err != nil {
+		return store.Operator{}, access.Operator{}, err
+	}
+	target, err := p.accessOperator(sop)
+	if err != nil {
+		return store.Operator{}, access.Operator{}, err
+	}
+	return sop, target, nil
+}
+
+// UpdateOperator changes an operator's name, e-mail, roles, unit or
+// disabled flag. Disabling ends the operator's sessions.
+func (p *Platform) UpdateOperator(ctx context.Context, a Actor, id string, up OperatorUpdate) (Operator, error) {
+	snap, err := p.snapshot(ctx)
+	if err != nil {
+		return Operator{}, err
+	}
+	defer snap.Close()
+	_, aop, err := p.actor(snap, a)
+	if err != nil {
+		return Operator{}, err
+	}
+	sop, target, err := p.lookupOperator(ctx, snap, aop, id, "operator.update")
+	if err != nil {
+		return Operator{}, err
+	}
+	next := sop
+	if up.Name != nil {
+		next.Name = *up.Name
+	}
+	if up.Email != nil {
+		next.Email = *up.Email
+	}
+	if up.Roles != nil {
+		target.Roles = up.Roles
+		next.Role = joinRoles(up.Roles)
+	}
+	if up.Unit != nil {
+		target.Units, next.UnitID = nil, ""
+		if *up.Unit != "" {
+			target.Units, next.UnitID = []string{*up.Unit}, storeUnitID(sop.OrgID, *up.Unit)
+		}
+	}
+	if up.Disabled != nil {
+		target.Disabled, next.Disabled = *up.Disabled, *up.Disabled
+	}
+	org, _, err := p.organisation(snap, sop.OrgID)
+	if err != nil {
+		return Operator{}, err
+	}
+	if err := target.Validate(access.Organisation{ClientCode: org.ClientCode, Name: org.Name, Units: org.Units}); err != nil {
+		return Operator{}, wrap("operator.update", err)
+	}
+	if err := access.AuthorizeOperatorChange(aop, target); err != nil {
+		return Operator{}, p.refuse(ctx, "operator.update", aop.Org, aop.ID, id, err)
+	}
+	r, err := p.apply(ctx, "operator.update", store.PutOperator{Operator: next, ExpectVersion: sop.Version},
+		auditEvent(sop.OrgID, aop.ID, "operator.update", id, p.clock(), auditDetails{Outcome: outcomeDone, Input: digest(up)}))
+	if err != nil {
+		return Operator{}, err
+	}
+	if next.Disabled {
+		p.accounts.endSessions(id, p.clock())
+	}
+	next.Version = r.Index
+	return p.operatorView(next), nil
+}
+
+// ResetOperatorTOTP removes an operator's TOTP enrolment and returns a new
+// one to hand over; the operator's sessions end.
+func (p *Platform) ResetOperatorTOTP(ctx context.Context, a Actor, id string) (Enrolment, error) {
+	snap, err := p.snapshot(ctx)
+	if err != nil {
+		return Enrolment{}, err
+	}
+	defer snap.Close()
+	_, aop, err := p.actor(snap, a)
+	if err != nil {
+		return Enrolment{}, err
+	}
+	sop, target, err := p.lookupOperator(ctx, snap, aop, id, "operator.reset_totp")
+	if err != nil {
+		return Enrolment{}, err
+	}
+	if err := access.AuthorizeOperatorChange(aop, target); err != nil {
+		return Enrolment{}, p.refuse(ctx, "operator.reset_totp", aop.Org, aop.ID, id, err)
+	}
+	target, enr, err := p.auth.EnrollTOTP(access.ResetTOTP(target))
+	if err != nil {
+		return Enrolment{}, wrap("operator.reset_totp", err)
+	}
+	if _, err := p.apply(ctx, "operator.reset_totp", auditEvent(sop.OrgID, aop.ID, "operator.reset_totp", id, p.clock(),
+		auditDetails{Outcome: outcomeDone})); err != nil {
+		return Enrolment{}, err
+	}
+	if err := p.accounts.putCredentials(ctx, id, target.Credentials); err != nil {
+		return Enrolment{}, wrap("operator.reset_totp", err)
+	}
+	p.accounts.endSessions(id, p.clock())
+	return enr, nil
+}
+
+// Operators lists an organisation's operators, sorted by ID: master RAOs
+// their own organisation's, admins any.
+func (p *Platform) Operators(ctx context.Context, a Actor, org string) ([]Operator, error) {
+	snap, err := p.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer snap.Close()
+	_, aop, err := p.actor(snap, a)
+	if err != nil {
+		return nil, err
+	}
+	if org == "" {
+		org = aop.Org
+	}
+	if err := p.scope(ctx, aop, access.PermOperatorManage, org, "operator.list", org); err != nil {
+		return nil, err
+	}
+	var out []Operator
+	for _, id := range p.accounts.operatorIDs() {
+		sop, err := snap.Operator(id)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, wrap("operator.list", err)
+		}
+		if sop.OrgID == org {
+			out = append(out, p.operatorView(sop))
+		}
+	}
+	return out, nil
+}
+
+// GetOperator returns one operator (same scoping as [Platform.Operators]).
+func (p *Platform) GetOperator(ctx context.Context, a Actor, id string) (Operator, error) {
+	snap, err := p.snapshot(ctx)
+	if err != nil {
+		return Operator{}, err
+	}
+	defer snap.Close()
+	_, aop, err := p.actor(snap, a)
+	if err != nil {
+		return Operator{}, err
+	}
+	sop, _, err := p.lookupOperator(ctx, snap, aop, id, "operator.read")
+	if err != nil {
+		return Operator{}, err
+	}
+	return p.operatorView(sop), nil
+}

@@ -1,0 +1,165 @@
+package registra
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/registra-pki/registra/lifecycle"
+	"github.com/registra-pki/registra/store"
+)
+
+// schedulerLease is the name of the store lease under which one node runs
+// the time-driven transitions and seals the audit trail.
+const schedulerLease = "registra.scheduler"
+
+// DueReport says what one scheduler pass did.
+type DueReport struct {
+	// Skipped is set when another node holds the scheduler's lease.
+	Skipped bool
+	// Released, Revoked and Expired count the holds released, the holds
+	// that ended in a revocation (HoldEndRevoke) and the expired products.
+	Released, Revoked, Expired int
+	// Next is when the next automatic transition falls due; zero when
+	// none will.
+	Next time.Time
+}
+
+// RunDue makes one pass of the time-driven transitions at now, under the
+// scheduler's store lease: suspensions whose end date has come are released
+// (or revoked, as Config.Lifecycle.HoldEnd says), products past their
+// notAfter expire, each with its pending publication and audit event; then
+// the audit trail is sealed. Package lifecycle decides what is due.
+func (p *Platform) RunDue(ctx context.Context, now time.Time) (DueReport, error) {
+	ttl := p.cfg.LeaseTTL
+	if ttl == 0 {
+		ttl = DefaultLeaseTTL
+	}
+	tok, _, err := p.store.Leases().Acquire(ctx, schedulerLease, p.holderID, ttl)
+	if errors.Is(err, store.ErrConflict) {
+		return DueReport{Skipped: true}, nil
+	}
+	if err != nil {
+		return DueReport{}, wrap("schedule", err)
+	}
+	var rep DueReport
+	for _, org := range p.accounts.orgIDs() {
+		for _, st := range []store.Status{store.StatusSuspended, store.StatusActive} {
+			if err := p.runDueIn(ctx, &tok, org, st, now, &rep); err != nil {
+				return rep, err
+			}
+		}
+	}
+	if err := p.sealAudit(ctx, &tok); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// runDueIn handles the orders of one organisation in one status.
+func (p *Platform) runDueIn(ctx context.Context, tok *store.LeaseToken, org string, st store.Status, now time.Time, rep *DueReport) error {
+	cursor := ""
+	for {
+		snap, err := p.snapshot(ctx)
+		if err != nil {
+			return err
+		}
+		page, err := snap.Search(store.SearchQuery{Org: org, Status: st, Limit: store.MaxSearchLimit, Cursor: cursor})
+		if err != nil {
+			snap.Close()
+			return wrap("schedule", err)
+		}
+		for _, h := range page.Hits {
+			oc := &orderCtx{snap: snap}
+			if err := p.readOrder(oc, h.Order.ID); err != nil {
+				snap.Close()
+				return err
+			}
+			if err := p.runDueOrder(ctx, tok, oc, now, rep); err != nil {
+				snap.Close()
+				return err
+			}
+		}
+		snap.Close()
+		if page.Next == "" {
+			return nil
+		}
+		cursor = page.Next
+	}
+}
+
+// runDueOrder applies the automatic action due for one order, if any, and
+// notes the next one.
+func (p *Platform) runDueOrder(ctx context.Context, tok *store.LeaseToken, oc *orderCtx, now time.Time, rep *DueReport) error {
+	a, due := p.machine.Due(oc.state, now)
+	if !due {
+		if ev, ok := p.machine.NextEvent(oc.state); ok && (rep.Next.IsZero() || ev.At.Before(rep.Next)) {
+			rep.Next = ev.At
+		}
+		return nil
+	}
+	tr, err := p.machine.Apply(oc.state, a, lifecycle.System(), lifecycle.Input{}, now)
+	if err != nil {
+		return wrap("schedule", err)
+	}
+	cmds := []store.Command{changeCommand(oc.order.ID, oc.status.Version, tr),
+		auditEvent(oc.order.OrgID, tr.Actor, auditAction(a), oc.order.ID, now,
+			auditDetails{Outcome: outcomeDone, From: tr.From.String(), To: tr.To.String()})}
+	if _, err := p.store.Apply(ctx, &store.Batch{Fence: tok, Commands: cmds}); err != nil {
+		if errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrLeaseLost) {
+			// The order changed meanwhile (an operator acted): the next
+			// pass sees its new state.
+			return nil
+		}
+		return wrap("schedule", err)
+	}
+	switch {
+	case tr.To == lifecycle.StatusExpired:
+		rep.Expired++
+	case tr.To == lifecycle.StatusRevoked:
+		rep.Revoked++
+	default:
+		rep.Released++
+	}
+	if next, ok := p.machine.NextEvent(tr.State); ok && (rep.Next.IsZero() || next.At.Before(rep.Next)) {
+		rep.Next = next.At
+	}
+	return nil
+}
+
+// Run runs the scheduler until ctx ends: a pass of [Platform.RunDue], then a
+// sleep until the next automatic transition, at most
+// Config.SchedulerInterval, cut short when an operator's action moves the
+// next event (an issuance or a suspension). It returns ctx's error.
+func (p *Platform) Run(ctx context.Context) error {
+	interval := p.cfg.SchedulerInterval
+	if interval == 0 {
+		interval = DefaultSchedulerInterval
+	}
+	for {
+		now := p.now()
+		rep, err := p.RunDue(ctx, now)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			p.log.Error("scheduler pass failed", "err", err)
+		}
+		wait := interval
+		if !rep.Next.IsZero() {
+			// The store keeps microseconds: wake just after the event.
+			if d := rep.Next.Sub(now) + time.Microsecond; d < wait {
+				wait = max(d, 0)
+			}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		case <-p.wake:
+			t.Stop()
+		}
+	}
+}

@@ -48,8 +48,14 @@ var (
 	_ Opener = (*PDF)(nil)
 )
 
+// Validate checks the config; every field has a usable zero value.
+func (c *PDFConfig) Validate() error { return nil }
+
 // NewPDF returns a PDF sealer and opener. It copies cfg.
 func NewPDF(cfg PDFConfig) (*PDF, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	p := &PDF{rand: cfg.Rand, now: cfg.Now}
 	if p.rand == nil {
 		p.rand = cryptorand.Reader

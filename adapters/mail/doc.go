@@ -17,6 +17,11 @@
 // failed delivery keeps its envelopes and [Mailer.Resend] queues it again:
 // nothing is ever lost because a mail server was down.
 //
+// Delivery is at least once: a crash between the server's acceptance and
+// the write of the sent state sends the message again after a restart. Every
+// attempt of a delivery carries the same Message-ID, derived from its ID,
+// so that the receiving side can tell.
+//
 // # TLS
 //
 // The zero [TLSPolicy] requires STARTTLS: a server that does not offer it

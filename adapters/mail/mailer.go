@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +36,21 @@ const (
 	// NoTLS never encrypts; for loopback test servers only.
 	NoTLS
 )
+
+// String returns the policy's name.
+func (p TLSPolicy) String() string {
+	switch p {
+	case STARTTLS:
+		return "starttls"
+	case ImplicitTLS:
+		return "implicit-tls"
+	case OpportunisticSTARTTLS:
+		return "opportunistic-starttls"
+	case NoTLS:
+		return "no-tls"
+	}
+	return "TLSPolicy(" + strconv.Itoa(int(p)) + ")"
+}
 
 // Defaults of [Config].
 const (
@@ -375,6 +391,10 @@ func (m *Mailer) attempt(ctx context.Context, e *entry) (Status, error) {
 		sctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
 		sendErr = m.send(sctx, msg)
 		cancel()
+	}
+	if sendErr != nil && ctx.Err() != nil {
+		// Interrupted, not refused: the delivery stays as it was, due.
+		return Status{}, ctx.Err()
 	}
 	now := m.now()
 	st := &e.Status

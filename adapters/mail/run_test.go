@@ -103,3 +103,26 @@ func TestBackoff(t *testing.T) {
 		assert.Equal(t, want, m.backoff(n), "attempt %d", n)
 	}
 }
+
+// TestCancelDuringSendKeepsDeliveryDue: an attempt cut short by the
+// caller's context is not counted and leaves the delivery due.
+func TestCancelDuringSendKeepsDeliveryDue(t *testing.T) {
+	t.Parallel()
+	m, err := New(Config{Host: "127.0.0.1", From: "noreply@registra.example", QueueDir: t.TempDir()})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	m.send = func(ctx context.Context, _ *gomail.Msg) error {
+		cancel()
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	require.NoError(t, m.Enqueue(context.Background(), newSealed(t, "cut").d))
+	_, err = m.RunOnce(ctx)
+	assert.ErrorIs(t, err, context.Canceled)
+	st, err := m.Status(context.Background(), "cut")
+	require.NoError(t, err)
+	assert.Equal(t, Queued, st.State)
+	assert.Zero(t, st.Attempts)
+	assert.Equal(t, "starttls", STARTTLS.String())
+	assert.Equal(t, "TLSPolicy(9)", TLSPolicy(9).String())
+}

@@ -366,21 +366,25 @@ func (p *Platform) Issue(ctx context.Context, a Actor, orderID string, in IssueI
 	return p.GetProduct(ctx, a, productID)
 }
 
-// loadProduct loads the order of product id for actor a.
+// loadProduct loads the order of product id for actor a. In v1 an order
+// carries one product, so id may also be the order's ID: the product
+// actions on an order that has no product yet are then refused by the
+// transition table (ErrTransition) rather than not found.
 func (p *Platform) loadProduct(ctx context.Context, a Actor, id string) (*orderCtx, error) {
 	snap, err := p.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
+	orderID := id
 	pr, err := snap.Product(id)
-	if err != nil {
+	switch {
+	case err == nil:
+		orderID = pr.OrderID
+	case !isNotFound(err):
 		snap.Close()
-		if isNotFound(err) {
-			return nil, notFound("product", id)
-		}
 		return nil, wrap("product", err)
 	}
-	oc, err := p.loadOrderIn(snap, a, pr.OrderID)
+	oc, err := p.loadOrderIn(snap, a, orderID)
 	if err != nil {
 		snap.Close()
 		if errors.Is(err, ErrNotFound) {
@@ -392,7 +396,8 @@ func (p *Platform) loadProduct(ctx context.Context, a Actor, id string) (*orderC
 }
 
 // GetProduct returns a product of the operator's organisation, with its
-// certificates and envelope references.
+// certificates and envelope references; id is the product's ID or its
+// order's.
 func (p *Platform) GetProduct(ctx context.Context, a Actor, id string) (*Product, error) {
 	oc, err := p.loadProduct(ctx, a, id)
 	if err != nil {
@@ -401,6 +406,9 @@ func (p *Platform) GetProduct(ctx context.Context, a Actor, id string) (*Product
 	defer oc.snap.Close()
 	if err := p.authorizeRead(ctx, oc.aop, oc.order.OrgID, id); err != nil {
 		return nil, err
+	}
+	if oc.product == nil {
+		return nil, notFound("product", id)
 	}
 	return p.productView(ctx, oc)
 }

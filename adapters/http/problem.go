@@ -7,6 +7,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/registra-pki/registra"
+
 	"github.com/registra-pki/registra/access"
 	"github.com/registra-pki/registra/ca"
 	"github.com/registra-pki/registra/crl"
@@ -57,13 +59,16 @@ var problemTable = [...]Problem{
 	{access.ErrEnrolmentRequired, http.StatusUnauthorized, "enrolment-required", "TOTP enrolment required"},
 	{access.ErrAuthentication, http.StatusUnauthorized, "authentication-failed", "Authentication failed"},
 	{recognition.ErrUnauthenticated, http.StatusUnauthorized, "callback-unauthenticated", "Callback not authenticated"},
+	{registra.ErrUnauthenticated, http.StatusUnauthorized, "authentication-failed", "Authentication failed"},
 
 	// Authorisation: what the caller may do.
 	{access.ErrPermission, http.StatusForbidden, "permission-denied", "Permission denied"},
 	{lifecycle.ErrPermission, http.StatusForbidden, "permission-denied", "Permission denied"},
+	{registra.ErrPermission, http.StatusForbidden, "permission-denied", "Permission denied"},
 
 	// Existence. Another organisation's objects are not found either: the
 	// platform answers them with its not-found sentinel.
+	{registra.ErrNotFound, http.StatusNotFound, "not-found", "Not found"},
 	{store.ErrNotFound, http.StatusNotFound, "not-found", "Not found"},
 	{crl.ErrNotFound, http.StatusNotFound, "not-found", "Not found"},
 	{envelope.ErrNotFound, http.StatusNotFound, "not-found", "Not found"},
@@ -71,10 +76,12 @@ var problemTable = [...]Problem{
 	// State: the request is well formed but the object is not in a state
 	// that allows it.
 	{lifecycle.ErrTransition, http.StatusConflict, "transition-not-allowed", "Transition not allowed"},
+	{registra.ErrTransition, http.StatusConflict, "transition-not-allowed", "Transition not allowed"},
 	{store.ErrConflict, http.StatusConflict, "conflict", "Conflicting change"},
 	{store.ErrIdempotencyMismatch, http.StatusConflict, "idempotency-mismatch", "Idempotency key reused with other content"},
 	{recognition.ErrReplay, http.StatusConflict, "replay", "Replayed message"},
 	{recognition.ErrOTPLocked, http.StatusConflict, "otp-closed", "OTP challenge closed"},
+	{registra.ErrConflict, http.StatusConflict, "conflict", "Conflicting change"},
 
 	// Recognition checks: each failed check names its kind, and all of them
 	// wrap ErrVerification, matched last.
@@ -98,6 +105,7 @@ var problemTable = [...]Problem{
 	{envelope.ErrMismatch, http.StatusBadRequest, "code-mismatch", "Code does not match"},
 	{envelope.ErrMalformed, http.StatusBadRequest, "malformed-envelope", "Malformed envelope"},
 	{envelope.ErrUnsupported, http.StatusBadRequest, "unsupported-parameter", "Unsupported algorithm or parameter"},
+	{registra.ErrInvalidInput, http.StatusBadRequest, "invalid-input", "Invalid input"},
 	{access.ErrInvalidInput, http.StatusBadRequest, "invalid-input", "Invalid input"},
 	{ca.ErrInvalidInput, http.StatusBadRequest, "invalid-input", "Invalid input"},
 	{crl.ErrInvalidInput, http.StatusBadRequest, "invalid-input", "Invalid input"},

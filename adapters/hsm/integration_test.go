@@ -178,12 +178,59 @@ func TestQualifiedCertificateOnHSM(t *testing.T) {
 	assert.Contains(t, string(ocspText), "Response verify OK")
 	assert.Contains(t, string(ocspText), leaf+": revoked")
 
-	// Reopening the hierarchy finds the three keys in the token by the
-	// names recorded in the manifest.
-	again, err := ca.OpenHierarchy(ctx, withKeyManager(catest.HierarchyConfig(dir), tok, names, clock))
+	// After a restart (a new Token, an empty handle cache) the hierarchy
+	// reopens: the three keys are found in the token by the names recorded
+	// in the manifest, and the issuing key still signs.
+	require.NoError(t, tok.Close())
+	restarted := tk.Open(t)
+	again, err := ca.OpenHierarchy(ctx, withKeyManager(catest.HierarchyConfig(dir), restarted, names, clock))
 	require.NoError(t, err)
 	assert.Equal(t, h.Issuing().Raw, again.Issuing().Raw)
 	assert.Equal(t, h.KeyRefs(), again.KeyRefs())
+	iss2, err := ca.NewIssuer(catest.IssuerConfig(again))
+	require.NoError(t, err)
+	holder2, err := restarted.CreateKey(&apiv1.CreateKeyRequest{Name: "pkcs11:object=holder-2"})
+	require.NoError(t, err)
+	issued, err := iss2.Issue(ctx, ca.Request{Profile: ca.QualifiedNaturalPerson, Holder: catest.Holder(), PublicKey: holder2.PublicKey})
+	require.NoError(t, err)
+	require.NoError(t, issued.Certificate.CheckSignatureFrom(h.Issuing()))
+}
+
+// TestHierarchyAlgorithmsOnHSM bootstraps hierarchies with ECDSA P-384 and
+// RSA-3072 keys in the token and has openssl verify a qualified certificate
+// for a holder key of the same kind.
+func TestHierarchyAlgorithmsOnHSM(t *testing.T) {
+	t.Parallel()
+	openssl := testutil.RequireTool(t, "openssl", "openssl")
+	tests := []struct {
+		name   string
+		alg    ca.KeyAlgorithm
+		holder apiv1.CreateKeyRequest
+	}{
+		{name: "ECDSA-P384", alg: ca.ECDSAP384, holder: apiv1.CreateKeyRequest{SignatureAlgorithm: apiv1.ECDSAWithSHA384}},
+		{name: "RSA-3072", alg: ca.RSA3072, holder: apiv1.CreateKeyRequest{SignatureAlgorithm: apiv1.SHA256WithRSA, Bits: 3072}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tok := hsmtest.New(t).Open(t)
+			names := ca.KeyNames{Root: "pkcs11:object=root", Issuing: "pkcs11:object=issuing", OCSP: "pkcs11:object=ocsp"}
+			iss := catest.NewIssuer(t, catest.WithKeyManager(tok, names), catest.WithKeyAlgorithm(tc.alg))
+			h := iss.Hierarchy()
+			assert.Equal(t, tc.alg, h.KeyAlgorithm())
+			tc.holder.Name = "pkcs11:object=holder"
+			hk, err := tok.CreateKey(&tc.holder)
+			require.NoError(t, err)
+			issued, err := iss.Issue(t.Context(), ca.Request{Profile: ca.QualifiedNaturalPerson, Holder: catest.Holder(), PublicKey: hk.PublicKey})
+			require.NoError(t, err)
+			dir := t.TempDir()
+			root := writePEM(t, dir, "root.pem", "CERTIFICATE", h.Root().Raw)
+			issuing := writePEM(t, dir, "issuing.pem", "CERTIFICATE", h.Issuing().Raw)
+			leaf := writePEM(t, dir, "leaf.pem", "CERTIFICATE", issued.Certificate.Raw)
+			out, ok := opensslVerify(t, openssl, "-CAfile", root, "-untrusted", issuing, leaf)
+			assert.True(t, ok, "%s", out)
+		})
+	}
 }
 
 func withKeyManager(c ca.HierarchyConfig, km apiv1.KeyManager, names ca.KeyNames, now func() time.Time) ca.HierarchyConfig {

@@ -96,17 +96,18 @@ func WithConfig(f func(*registra.Config)) Option { return Option(f) }
 func RealClock() Option { return func(c *registra.Config) { c.Now = nil } }
 
 // Config returns the configuration Open uses for dir: cheap Argon2id for
-// passwords and vault hashes, the minimum PBKDF2 iterations, and evidence
-// trusted from ca.
+// passwords and vault hashes, the minimum PBKDF2 iterations, the clock, and
+// evidence trusted from ca (nil: Open's evidence CA).
 func Config(dir string, clock *Clock, ca *recognitiontest.CA) registra.Config {
-	pool := x509.NewCertPool()
-	pool.AddCert(ca.Root())
 	cfg := registra.Config{
-		Dir:           dir,
-		Access:        access.Config{Password: accesstest.CheapParams()},
-		VaultHash:     envelope.HashParams{Time: 1, MemoryKiB: 64, Threads: 1},
-		CMS:           envelope.CMSConfig{Iterations: envelope.MinIterations},
-		EvidenceRoots: pool,
+		Dir:       dir,
+		Access:    access.Config{Password: accesstest.CheapParams()},
+		VaultHash: envelope.HashParams{Time: 1, MemoryKiB: 64, Threads: 1},
+		CMS:       envelope.CMSConfig{Iterations: envelope.MinIterations},
+	}
+	if ca != nil {
+		cfg.EvidenceRoots = x509.NewCertPool()
+		cfg.EvidenceRoots.AddCert(ca.Root())
 	}
 	if clock != nil {
 		cfg.Now = clock.Now
@@ -122,10 +123,18 @@ func Open(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 	ctx := context.Background()
 	clock := NewClock(Start)
-	evca := recognitiontest.NewRoot(t, "Evidence Test CA", Start.AddDate(-1, 0, 0), Start.AddDate(10, 0, 0))
-	cfg := Config(t.TempDir(), clock, evca)
+	cfg := Config(t.TempDir(), clock, nil)
 	for _, o := range opts {
 		o(&cfg)
+	}
+	base := Start
+	if cfg.Now == nil {
+		base = time.Now()
+	}
+	evca := recognitiontest.NewRoot(t, "Evidence Test CA", base.AddDate(-1, 0, 0), base.AddDate(10, 0, 0))
+	if cfg.EvidenceRoots == nil {
+		cfg.EvidenceRoots = x509.NewCertPool()
+		cfg.EvidenceRoots.AddCert(evca.Root())
 	}
 	env := &Env{EvidenceCA: evca, users: map[string]User{}}
 	if cfg.Now != nil {
@@ -211,8 +220,11 @@ func (env *Env) User(org string, role access.Role) User {
 }
 
 // Applicant returns a valid applicant, distinct for each i (e-mail, mobile,
-// names and tax code), born in Rome.
-func Applicant(i int) registra.Applicant {
+// names and tax code), born in Rome, whose document is valid at Start.
+func Applicant(i int) registra.Applicant { return ApplicantAt(i, Start) }
+
+// ApplicantAt is Applicant with a document valid at now.
+func ApplicantAt(i int, now time.Time) registra.Applicant {
 	given := []string{"Mario", "Nicolò", "Giulia", "Anna", "Luca", "Chiara", "Paolo", "Sara"}[i%8]
 	surname := []string{"Rossi", "D'Annunzio", "Bianchi", "Verdi", "Esposito", "Romano", "Colombo", "Ricci"}[(i/8)%8]
 	sex, s := taxcode.Male, "M"
@@ -227,7 +239,7 @@ func Applicant(i int) registra.Applicant {
 	return registra.Applicant{
 		TaxCode: code.String(), FirstName: given, Surname: surname, Sex: s, BirthDate: born, BirthPlace: "H501",
 		Document: registra.Document{Country: "IT", Type: "identity_card", Number: fmt.Sprintf("CA%05dAB", i),
-			IssuedOn: Start.AddDate(-2, 0, 0), ExpiresOn: Start.AddDate(8, 0, 0)},
+			IssuedOn: now.AddDate(-2, 0, 0), ExpiresOn: now.AddDate(8, 0, 0)},
 		Residence: registra.Address{Street: "Via Roma 1", PostalCode: "00100", City: "Roma", Province: "RM", Country: "IT"},
 		Email:     fmt.Sprintf("holder%d@example.org", i), Mobile: fmt.Sprintf("+39340%07d", i),
 		PrivacyConsent: true,
@@ -236,10 +248,16 @@ func Applicant(i int) registra.Applicant {
 
 // Order returns a complete order input for a remote signature product
 // recognised offline, for Applicant(i).
-func Order(i int) registra.OrderInput {
+func Order(i int) registra.OrderInput { return OrderAt(i, Start) }
+
+// OrderAt is Order with an applicant's document valid at now.
+func OrderAt(i int, now time.Time) registra.OrderInput {
 	return registra.OrderInput{ProductType: registra.ProductRemoteSignature, Method: recognition.MethodOffline,
-		Applicant: Applicant(i), ExternalCode: fmt.Sprintf("EXT-%d", i)}
+		Applicant: ApplicantAt(i, now), ExternalCode: fmt.Sprintf("EXT-%d", i)}
 }
+
+// Order returns Order(i) valid at the platform's current time.
+func (env *Env) Order(i int) registra.OrderInput { return OrderAt(i, env.Now()) }
 
 // Evidence returns a sealed Offline recognition bundle for an order of the
 // platform, recognised by the operator u: what recognition's Offline
@@ -276,9 +294,15 @@ const Passphrase envelope.Passphrase = "correct-horse-battery"
 // the order and the product.
 func (env *Env) Issued(t testing.TB, org string, i int) (*registra.Order, *registra.Product) {
 	t.Helper()
+	return env.IssuedInput(t, org, env.Order(i))
+}
+
+// IssuedInput is Issued for an order input.
+func (env *Env) IssuedInput(t testing.TB, org string, in registra.OrderInput) (*registra.Order, *registra.Product) {
+	t.Helper()
 	ctx := context.Background()
 	op, rao := env.User(org, access.RoleOperator), env.User(org, access.RoleRAO)
-	o, err := env.P.CreateDraft(ctx, op.Actor, Order(i))
+	o, err := env.P.CreateDraft(ctx, op.Actor, in)
 	require.NoError(t, err)
 	_, err = env.P.Submit(ctx, op.Actor, o.ID)
 	require.NoError(t, err)

@@ -237,4 +237,3 @@ func TestPendingDeadlines(t *testing.T) {
 		assert.Len(t, due, 4)
 	})
 }
-

@@ -50,12 +50,15 @@ func Exclusions() []Exclusion { return slices.Clone(exclusions) }
 
 // Linter runs the filtered zlint registry on certificates and CRLs before
 // they are signed. Build it once ([NewLinter]) and share it: it is safe for
-// concurrent use and holds no mutable state.
+// concurrent use. Its only state is a bounded cache of which lints apply to
+// each certificate shape (see lintshape.go), which never changes a verdict.
 type Linter struct {
 	registry lint.Registry
 	certs    []*lint.CertificateLint
 	crls     []*lint.RevocationListLint
 	config   lint.Configuration
+	extOnly  []bool
+	shapes   *shapeCache
 }
 
 // NewLinter filters zlint's global registry to the sources that govern
@@ -86,6 +89,8 @@ func NewLinter() (*Linter, error) {
 		certs:    reg.CertificateLints().Lints(),
 		crls:     crlReg.RevocationListLints().Lints(),
 		config:   reg.GetConfiguration(),
+		extOnly:  extOnlyMask(reg.CertificateLints().Lints()),
+		shapes:   &shapeCache{shapes: map[[32]byte]*shapeEntry{}},
 	}, nil
 }
 
@@ -110,6 +115,56 @@ func (l *Linter) CheckCertificate(der []byte, what string) error {
 		return &LintError{Subject: what, Findings: []LintFinding{{Lint: "zcrypto_parse", Status: "fatal", Details: err.Error()}}}
 	}
 	var findings []LintFinding
+	report := func(cl *lint.CertificateLint, res *lint.LintResult) {
+		if res.Status == lint.Error || res.Status == lint.Fatal {
+			findings = append(findings, finding(cl.LintMetadata, res))
+		}
+	}
+	key, ok := certificateShape(der)
+	var entry *shapeEntry
+	if ok {
+		entry = l.shapes.get(key)
+	}
+	if entry == nil {
+		// First certificate of its shape: run everything, remember.
+		learnt := &shapeEntry{applies: make([]bool, len(l.certs)), results: make([]*lint.LintResult, len(l.certs))}
+		for i, cl := range l.certs {
+			applies, res := runLint(cl, c, l.config)
+			learnt.applies[i] = applies
+			if applies && l.extOnly[i] && res.Status != lint.NE {
+				learnt.results[i] = res
+			}
+			report(cl, res)
+		}
+		if ok {
+			l.shapes.put(key, learnt)
+		}
+		return lintResult(what, findings)
+	}
+	for i, cl := range l.certs {
+		switch {
+		case !entry.applies[i]:
+			// CheckApplies was false for this shape: NA.
+		case !cl.CheckEffective(c):
+			// Applies, but the rule was not in force at NotBefore: NE.
+		case entry.results[i] != nil:
+			report(cl, entry.results[i])
+		default:
+			report(cl, executeLint(cl, c, l.config))
+		}
+	}
+	return lintResult(what, findings)
+}
+
+// CheckCertificateFull lints like [Linter.CheckCertificate] but runs every
+// lint through zlint's own CertificateLint.Execute, without the shape cache.
+// Tests use it to show that the cache never changes a verdict.
+func (l *Linter) CheckCertificateFull(der []byte, what string) error {
+	c, err := zx509.ParseCertificate(der)
+	if err != nil {
+		return &LintError{Subject: what, Findings: []LintFinding{{Lint: "zcrypto_parse", Status: "fatal", Details: err.Error()}}}
+	}
+	var findings []LintFinding
 	for _, cl := range l.certs {
 		res := cl.Execute(c, l.config)
 		if res.Status == lint.Error || res.Status == lint.Fatal {
@@ -117,6 +172,14 @@ func (l *Linter) CheckCertificate(der []byte, what string) error {
 		}
 	}
 	return lintResult(what, findings)
+}
+
+func extOnlyMask(certs []*lint.CertificateLint) []bool {
+	m := make([]bool, len(certs))
+	for i, cl := range certs {
+		m[i] = extensionOnly[cl.Name]
+	}
+	return m
 }
 
 // CheckRevocationList lints a DER CRL signed by a throwaway key.

@@ -80,6 +80,8 @@ type Env struct {
 	// recognition bundles of Evidence; the platform trusts its root.
 	EvidenceCA *recognitiontest.CA
 	Sealer     *recognition.Sealer
+	// Dir is the platform's data directory.
+	Dir string
 	// Admin is the bootstrap admin (of OrgA).
 	Admin User
 	users map[string]User
@@ -123,7 +125,8 @@ func Open(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 	ctx := context.Background()
 	clock := NewClock(Start)
-	cfg := Config(t.TempDir(), clock, nil)
+	dir := t.TempDir()
+	cfg := Config(dir, clock, nil)
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -136,7 +139,7 @@ func Open(t testing.TB, opts ...Option) *Env {
 		cfg.EvidenceRoots = x509.NewCertPool()
 		cfg.EvidenceRoots.AddCert(evca.Root())
 	}
-	env := &Env{EvidenceCA: evca, users: map[string]User{}}
+	env := &Env{EvidenceCA: evca, Dir: cfg.Dir, users: map[string]User{}}
 	if cfg.Now != nil {
 		env.Clock = clock
 	}

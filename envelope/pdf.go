@@ -129,9 +129,9 @@ func (p *PDF) Seal(ctx context.Context, codes Codes, passphrase Passphrase) (*En
 //
 // Open is meant for PDFs this package made (tests, the CLI checking an
 // envelope before it is mailed). It parses through pdfcpu, which is not
-// hardened against hostile files: fuzzing found inputs on which it does not
-// return. Open untrusted envelopes with [CMS.Open], whose parser is ours
-// and fuzzed.
+// hardened against hostile files: fuzzing found a file on which it panics
+// (Open recovers and reports it as malformed). Prefer [CMS.Open], whose
+// parser is ours, for envelopes from elsewhere.
 func (p *PDF) Open(ctx context.Context, e *Envelope, passphrase Passphrase) (Codes, error) {
 	if e == nil {
 		return nil, &FieldError{Field: "envelope", Rule: "is required"}
@@ -144,11 +144,13 @@ func (p *PDF) Open(ctx context.Context, e *Envelope, passphrase Passphrase) (Cod
 	}
 	var content []byte
 	conf := pdfcpuConfig(p.now(), string(passphrase), "")
-	err := api.ExtractContent(bytes.NewReader(e.Data), []string{"1"}, func(r io.Reader, _ int) error {
-		b, err := io.ReadAll(io.LimitReader(r, maxPayload*4))
-		content = b
-		return err
-	}, conf)
+	err := withoutPanics(func() error {
+		return api.ExtractContent(bytes.NewReader(e.Data), []string{"1"}, func(r io.Reader, _ int) error {
+			b, err := io.ReadAll(io.LimitReader(r, maxPayload*4))
+			content = b
+			return err
+		}, conf)
+	})
 	switch {
 	case errors.Is(err, pdfcpu.ErrWrongPassword):
 		return nil, ErrWrongPassphrase
@@ -156,6 +158,26 @@ func (p *PDF) Open(ctx context.Context, e *Envelope, passphrase Passphrase) (Cod
 		return nil, malformed("pdf", "cannot be read")
 	}
 	return parsePDFCodes(content)
+}
+
+// errPanicked stands for a panic inside pdfcpu.
+var errPanicked = errors.New("envelope: pdf: reader panicked")
+
+// withoutPanics runs f and turns a panic into errPanicked. pdfcpu panics on
+// some malformed files (fuzzing found an index out of range in its reader,
+// which its own fault.Catch re-panics); at this boundary a panic means a
+// malformed file, never a crash of the caller.
+func withoutPanics(f func() error) error {
+	var err error
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = errPanicked
+			}
+		}()
+		err = f()
+	}()
+	return err
 }
 
 // The page. Coordinates are in points on an A4 MediaBox (595×842).

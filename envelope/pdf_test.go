@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -179,4 +180,50 @@ func TestPDFPageGolden(t *testing.T) {
 	want, err := os.ReadFile(path)
 	require.NoError(t, err)
 	assert.Equal(t, string(want), string(got), "page layout changed; rerun with -update if intended")
+}
+
+// FuzzPDFOpen: any file gives codes or an error, never a panic, never
+// both. The corpus in testdata/fuzz/FuzzPDFOpen holds a sealed PDF, damaged
+// copies, and pdfcpu-index-panic, a file on which pdfcpu v0.15.0 panics
+// (index out of range in its reader), which Open must turn into an error.
+func FuzzPDFOpen(f *testing.F) {
+	p := newTestPDF(f)
+	f.Fuzz(func(t *testing.T, data []byte, pass string) {
+		codes, err := p.Open(context.Background(), &Envelope{Data: data}, Passphrase(pass))
+		if err != nil {
+			if codes != nil {
+				t.Fatal("codes and an error")
+			}
+			return
+		}
+		if err := codes.Validate(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestWriteFuzzPDFOpenSeeds regenerates FuzzPDFOpen's generated seeds with
+// -update: a sealed PDF with its passphrase and a wrong one, and damaged
+// copies.
+func TestWriteFuzzPDFOpenSeeds(t *testing.T) {
+	if !*update {
+		t.Skip("run with -update to regenerate testdata/fuzz/FuzzPDFOpen")
+	}
+	dir := filepath.Join("testdata", "fuzz", "FuzzPDFOpen")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	e, err := newTestPDF(t).Seal(context.Background(), testCodes, "correct horse battery")
+	require.NoError(t, err)
+	flipped := bytes.Clone(e.Data)
+	flipped[len(flipped)/2] ^= 0x40
+	for name, s := range map[string]struct {
+		data []byte
+		pass string
+	}{
+		"sealed": {e.Data, "correct horse battery"}, "sealed-wrong": {e.Data, "wrong"},
+		"truncated": {e.Data[:len(e.Data)/2], "correct horse battery"}, "flipped": {flipped, "correct horse battery"},
+		"plain": {renderPDF(testCodes), ""},
+	} {
+		body := "go test fuzz v1\n[]byte(" + strconv.Quote(string(s.data)) + ")\nstring(" + strconv.Quote(s.pass) + ")\n"
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+	}
 }

@@ -35,6 +35,16 @@
 //     revision 6), with the codes laid out for a person in Italian and
 //     English.
 //
+// # Interoperability
+//
+// The key wrap is RFC 3211's PWRI-KEK (§2.3: length byte, check value,
+// padding, two CBC passes), not the AES key wrap of RFC 3394. openssl cms
+// opens what [CMS.Seal] writes, and [CMS.Open] opens what `openssl cms
+// -encrypt -pwri_password P` writes (OpenSSL 3.0: PBKDF2 with the default
+// hmacWithSHA1 PRF, an 8-byte salt, 2,048 iterations, the content cipher as
+// KEK cipher), in DER, streamed BER or PEM. testdata/vectors holds
+// conformance vectors that run both ways against openssl.
+//
 // Open follows age's contract: a wrong passphrase returns an error wrapping
 // [ErrWrongPassphrase]; any other error is fatal; no partial result is ever
 // returned.

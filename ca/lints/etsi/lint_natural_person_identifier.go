@@ -15,7 +15,8 @@ import (
 // natural person identifier of the form <3-letter type><2-letter
 // country>-<identifier>, the type being PAS (passport), IDC (identity card),
 // PNO (national personal number), TAX (tax reference) or TIN (EU tax
-// identification number), or <2-letter country>:<national scheme>. For the
+// identification number), or a two-letter national scheme followed by a
+// colon in place of the type (e.g. CF:IT-...). For the
 // Italian tax identifier (TINIT-) the identifier is the 16-character codice
 // fiscale.
 

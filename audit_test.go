@@ -19,12 +19,11 @@ import (
 	"github.com/registra-pki/registra/access/accesstest"
 	"github.com/registra-pki/registra/envelope"
 	"github.com/registra-pki/registra/lifecycle"
-	"github.com/registra-pki/registra/registratest"
 	"github.com/registra-pki/registra/store"
 )
 
 // allEvents reads the whole audit trail from the store.
-func allEvents(t *testing.T, env *registratest.Env) []store.AuditEvent {
+func allEvents(t *testing.T, env *testEnv) []store.AuditEvent {
 	t.Helper()
 	snap, err := env.P.Store().Snapshot(context.Background())
 	require.NoError(t, err)
@@ -50,14 +49,14 @@ func firstBad(t *testing.T, events []store.AuditEvent) uint64 {
 // (acceptance 4 of issue #5).
 func TestAuditChain(t *testing.T) {
 	t.Parallel()
-	env := registratest.Open(t)
+	env := openEnv(t)
 	ctx := context.Background()
-	rao := env.User(registratest.OrgA, access.RoleRAO)
-	o, pr := env.Issued(t, registratest.OrgA, 1)
+	rao := env.User(orgA, access.RoleRAO)
+	o, pr := env.Issued(t, orgA, 1)
 	_, err := env.P.Revoke(ctx, rao.Actor, pr.ID, registra.RevokeInput{Requester: lifecycle.RequesterOwner,
 		Motivation: lifecycle.MotivationKeyCompromise})
 	require.NoError(t, err)
-	_, err = env.P.Issue(ctx, env.User(registratest.OrgA, access.RoleOperator).Actor, o.ID, registra.IssueInput{})
+	_, err = env.P.Issue(ctx, env.User(orgA, access.RoleOperator).Actor, o.ID, registra.IssueInput{})
 	require.ErrorIs(t, err, registra.ErrPermission)
 
 	_, err = env.P.RunDue(ctx, env.Now())
@@ -78,7 +77,7 @@ func TestAuditChain(t *testing.T) {
 		var d map[string]string
 		require.NoError(t, json.Unmarshal([]byte(e.Details), &d))
 		story = append(story, e.Action+" "+d["outcome"]+" "+d["from"]+">"+d["to"])
-		assert.Equal(t, registratest.OrgA, e.OrgID)
+		assert.Equal(t, orgA, e.OrgID)
 		assert.NotEmpty(t, e.ActorID)
 		if d["outcome"] == "done" {
 			assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, d["input"], e.Action)
@@ -122,19 +121,19 @@ func TestAuditChain(t *testing.T) {
 // clear.
 func TestNoSecretsAtRest(t *testing.T) {
 	t.Parallel()
-	env := registratest.Open(t)
+	env := openEnv(t)
 	ctx := context.Background()
-	rao := env.User(registratest.OrgA, access.RoleRAO)
-	_, pr := env.Issued(t, registratest.OrgA, 1)
-	pr, err := env.P.ResendEnvelope(ctx, rao.Actor, pr.ID, registra.PassphraseChoice{Custom: registratest.Passphrase,
-		Confirm: registratest.Passphrase})
+	rao := env.User(orgA, access.RoleRAO)
+	_, pr := env.Issued(t, orgA, 1)
+	pr, err := env.P.ResendEnvelope(ctx, rao.Actor, pr.ID, registra.PassphraseChoice{Custom: testPassphrase,
+		Confirm: testPassphrase})
 	require.NoError(t, err)
 	require.Len(t, pr.Envelopes, 2)
 	p7m, err := env.P.Envelope(ctx, rao.Actor, pr.ID, pr.Envelopes[1].ID)
 	require.NoError(t, err)
 	cms, err := envelope.NewCMS(envelope.CMSConfig{})
 	require.NoError(t, err)
-	codes, err := cms.Open(ctx, &envelope.Envelope{Data: p7m}, registratest.Passphrase)
+	codes, err := cms.Open(ctx, &envelope.Envelope{Data: p7m}, testPassphrase)
 	require.NoError(t, err)
 	require.NotEmpty(t, codes)
 	// The first envelope holds the same codes, under the tax code.
@@ -150,7 +149,7 @@ func TestNoSecretsAtRest(t *testing.T) {
 		assert.True(t, c0 == c.Code, "resend seals the same %s", c.Name)
 	}
 
-	secrets := [][]byte{[]byte(accesstest.Password), []byte(registratest.Passphrase), []byte(rao.Secret.Reveal()),
+	secrets := [][]byte{[]byte(accesstest.Password), []byte(testPassphrase), []byte(rao.Secret.Reveal()),
 		[]byte(env.Admin.Secret.Reveal())}
 	for _, c := range codes {
 		secrets = append(secrets, []byte(revealCode(c.Code)))

@@ -11,14 +11,13 @@ import (
 	registra "github.com/registra-pki/registra"
 	"github.com/registra-pki/registra/access"
 	"github.com/registra-pki/registra/lifecycle"
-	"github.com/registra-pki/registra/registratest"
 )
 
 func TestWorkflowRemoteSignature(t *testing.T) {
 	t.Parallel()
-	env := registratest.Open(t)
+	env := openEnv(t)
 	ctx := context.Background()
-	o, pr := env.Issued(t, registratest.OrgA, 1)
+	o, pr := env.Issued(t, orgA, 1)
 	assert.Equal(t, lifecycle.StatusActive, o.Status)
 	assert.Equal(t, lifecycle.StatusActive, pr.Status)
 	require.Len(t, pr.Certificates, 1)
@@ -27,7 +26,7 @@ func TestWorkflowRemoteSignature(t *testing.T) {
 	assert.Equal(t, "TINIT-"+o.Input.Applicant.TaxCode, cert.Subject.SerialNumber)
 	require.Len(t, pr.Envelopes, 1)
 
-	rao := env.User(registratest.OrgA, access.RoleRAO)
+	rao := env.User(orgA, access.RoleRAO)
 	pr, err = env.P.Suspend(ctx, rao.Actor, pr.ID, registra.SuspendInput{End: env.Now().AddDate(0, 0, 7), Notes: "lost phone", Contract: []byte("%PDF-contract")})
 	require.NoError(t, err)
 	assert.Equal(t, lifecycle.StatusSuspended, pr.Status)

@@ -10,7 +10,6 @@ import (
 	registra "github.com/registra-pki/registra"
 	"github.com/registra-pki/registra/access"
 	"github.com/registra-pki/registra/lifecycle"
-	"github.com/registra-pki/registra/registratest"
 )
 
 // TestOrganisationScope checks that an operator of one organisation can
@@ -19,18 +18,18 @@ import (
 // ErrNotFound, as if the object did not exist, and changes nothing.
 func TestOrganisationScope(t *testing.T) {
 	t.Parallel()
-	env := registratest.Open(t)
+	env := openEnv(t)
 	ctx := context.Background()
-	orderA, productA := env.Issued(t, registratest.OrgA, 1)
-	draftA, err := env.P.CreateDraft(ctx, env.User(registratest.OrgA, access.RoleOperator).Actor, registratest.Order(2))
+	orderA, productA := env.Issued(t, orgA, 1)
+	draftA, err := env.P.CreateDraft(ctx, env.User(orgA, access.RoleOperator).Actor, orderInput(2))
 	require.NoError(t, err)
-	raoA := env.User(registratest.OrgA, access.RoleRAO)
+	raoA := env.User(orgA, access.RoleRAO)
 	before, _ := fingerprintOf(t, env, orderA.ID)
 	beforeDraft, _ := fingerprintOf(t, env, draftA.ID)
 
-	intruders := []registratest.User{}
+	intruders := []testUser{}
 	for _, r := range []access.Role{access.RoleOperator, access.RoleIR, access.RoleRAO, access.RoleMasterRAO} {
-		intruders = append(intruders, env.User(registratest.OrgB, r))
+		intruders = append(intruders, env.User(orgB, r))
 	}
 	for _, u := range intruders {
 		a := u.Actor
@@ -74,15 +73,15 @@ func TestOrganisationScope(t *testing.T) {
 			},
 			"reset totp": func() error { _, err := env.P.ResetOperatorTOTP(ctx, a, raoA.Username); return err },
 			"list operators": func() error {
-				_, err := env.P.Operators(ctx, a, registratest.OrgA)
+				_, err := env.P.Operators(ctx, a, orgA)
 				return err
 			},
 			"create operator": func() error {
-				_, _, err := env.P.CreateOperator(ctx, a, registra.OperatorInput{Org: registratest.OrgA, Username: "mole",
+				_, _, err := env.P.CreateOperator(ctx, a, registra.OperatorInput{Org: orgA, Username: "mole",
 					Roles: []access.Role{access.RoleRAO}, Unit: "main", Password: "a long enough password"})
 				return err
 			},
-			"organisation": func() error { _, err := env.P.Organisation(ctx, a, registratest.OrgA); return err },
+			"organisation": func() error { _, err := env.P.Organisation(ctx, a, orgA); return err },
 		}
 		for name, f := range attempts {
 			assert.ErrorIs(t, f(), registra.ErrNotFound, "%s by %s", name, u.Username)
@@ -99,22 +98,22 @@ func TestOrganisationScope(t *testing.T) {
 	}
 
 	// The master RAO of OrgB reads its own audit trail only.
-	events, err := env.P.AuditEvents(ctx, env.User(registratest.OrgB, access.RoleMasterRAO).Actor, registra.AuditQuery{Limit: 1000})
+	events, err := env.P.AuditEvents(ctx, env.User(orgB, access.RoleMasterRAO).Actor, registra.AuditQuery{Limit: 1000})
 	require.NoError(t, err)
 	require.NotEmpty(t, events)
 	for _, e := range events {
-		assert.Equal(t, registratest.OrgB, e.OrgID)
+		assert.Equal(t, orgB, e.OrgID)
 		assert.NotEqual(t, orderA.ID, e.Subject)
 	}
-	eventsA, err := env.P.AuditEvents(ctx, env.User(registratest.OrgA, access.RoleMasterRAO).Actor, registra.AuditQuery{Subject: orderA.ID})
+	eventsA, err := env.P.AuditEvents(ctx, env.User(orgA, access.RoleMasterRAO).Actor, registra.AuditQuery{Subject: orderA.ID})
 	require.NoError(t, err)
 	assert.NotEmpty(t, eventsA)
 
 	// Admins manage every organisation's operators, but never reach its
 	// orders or products.
-	_, err = env.P.Operators(ctx, env.Admin.Actor, registratest.OrgB)
+	_, err = env.P.Operators(ctx, env.Admin.Actor, orgB)
 	require.NoError(t, err)
-	orderB, productB := env.Issued(t, registratest.OrgB, 3)
+	orderB, productB := env.Issued(t, orgB, 3)
 	_, err = env.P.GetOrder(ctx, env.Admin.Actor, orderB.ID)
 	assert.ErrorIs(t, err, registra.ErrNotFound)
 	_, err = env.P.GetProduct(ctx, env.Admin.Actor, productB.ID)
@@ -126,7 +125,7 @@ func TestOrganisationScope(t *testing.T) {
 	assert.Equal(t, before.statusVersion, after.statusVersion)
 	assert.Equal(t, before.changes, after.changes)
 	assert.Equal(t, beforeDraft.statusVersion, afterDraft.statusVersion)
-	op, err := env.P.GetOperator(ctx, env.User(registratest.OrgA, access.RoleMasterRAO).Actor, raoA.Username)
+	op, err := env.P.GetOperator(ctx, env.User(orgA, access.RoleMasterRAO).Actor, raoA.Username)
 	require.NoError(t, err)
 	assert.False(t, op.Disabled)
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/registra-pki/registra/envelope"
 	"github.com/registra-pki/registra/lifecycle"
 	"github.com/registra-pki/registra/recognition"
-	"github.com/registra-pki/registra/registratest"
 	"github.com/registra-pki/registra/store"
 )
 
@@ -26,7 +25,7 @@ const shortLived = "short_lived"
 // virtualEnv opens a platform inside a synctest bubble: the real clock
 // (virtual there), a slow Raft heartbeat so that the single node does not
 // wake every few milliseconds of virtual time, and the short-lived product.
-func virtualEnv(t *testing.T, opts ...registratest.Option) *registratest.Env {
+func virtualEnv(t *testing.T, opts ...envOption) *testEnv {
 	t.Helper()
 	profile := ca.QualifiedNaturalPerson
 	profile.DefaultValidity = 48 * time.Hour
@@ -34,16 +33,16 @@ func virtualEnv(t *testing.T, opts ...registratest.Option) *registratest.Env {
 	cat := append(registra.DefaultCatalogue(), registra.ProductType{ID: shortLived, Name: "Two-day signature",
 		KeyOrigin: registra.KeyRemote, Profile: profile, Codes: &remote,
 		Methods: []registra.MethodRule{{Method: recognition.MethodOffline}}})
-	opts = append([]registratest.Option{registratest.RealClock(), registratest.WithConfig(func(c *registra.Config) {
+	opts = append([]envOption{realClock(), withConfig(func(c *registra.Config) {
 		c.Store.HeartbeatTimeout = 10 * time.Second
 		c.Catalogue = cat
 		c.SchedulerInterval = 6 * time.Hour
 	})}, opts...)
-	return registratest.Open(t, opts...)
+	return openEnv(t, opts...)
 }
 
 // runScheduler starts Platform.Run and stops it when the test ends.
-func runScheduler(t *testing.T, env *registratest.Env) {
+func runScheduler(t *testing.T, env *testEnv) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -54,7 +53,7 @@ func runScheduler(t *testing.T, env *registratest.Env) {
 	})
 }
 
-func history(t *testing.T, env *registratest.Env, orderID string) []store.StatusChange {
+func history(t *testing.T, env *testEnv, orderID string) []store.StatusChange {
 	t.Helper()
 	snap, err := env.P.Store().Snapshot(context.Background())
 	require.NoError(t, err)
@@ -73,8 +72,8 @@ func TestSuspensionEndsByItself(t *testing.T) {
 		env := virtualEnv(t)
 		runScheduler(t, env)
 		ctx := context.Background()
-		rao := env.User(registratest.OrgA, access.RoleRAO)
-		o, pr := env.Issued(t, registratest.OrgA, 1)
+		rao := env.User(orgA, access.RoleRAO)
+		o, pr := env.Issued(t, orgA, 1)
 		end := time.Now().Add(3 * time.Hour)
 		pr, err := env.P.Suspend(ctx, rao.Actor, pr.ID, registra.SuspendInput{End: end, Notes: "holder request", Contract: []byte("signed request")})
 		require.NoError(t, err)
@@ -109,11 +108,11 @@ func TestSuspensionEndsByItself(t *testing.T) {
 // its end date becomes a revocation dated back to the suspension's start.
 func TestHoldEndRevokePolicy(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		env := virtualEnv(t, registratest.WithConfig(func(c *registra.Config) { c.Lifecycle.HoldEnd = lifecycle.HoldEndRevoke }))
+		env := virtualEnv(t, withConfig(func(c *registra.Config) { c.Lifecycle.HoldEnd = lifecycle.HoldEndRevoke }))
 		runScheduler(t, env)
 		ctx := context.Background()
-		rao := env.User(registratest.OrgA, access.RoleRAO)
-		o, pr := env.Issued(t, registratest.OrgA, 1)
+		rao := env.User(orgA, access.RoleRAO)
+		o, pr := env.Issued(t, orgA, 1)
 		start := time.Now()
 		_, err := env.P.Suspend(ctx, rao.Actor, pr.ID, registra.SuspendInput{End: start.Add(time.Hour), Contract: []byte("c")})
 		require.NoError(t, err)
@@ -136,10 +135,10 @@ func TestExpiryAtNotAfter(t *testing.T) {
 		env := virtualEnv(t)
 		runScheduler(t, env)
 		ctx := context.Background()
-		rao := env.User(registratest.OrgA, access.RoleRAO)
+		rao := env.User(orgA, access.RoleRAO)
 		in := env.Order(1)
 		in.ProductType = shortLived
-		o, pr := env.IssuedInput(t, registratest.OrgA, in)
+		o, pr := env.IssuedInput(t, orgA, in)
 		notAfter := pr.Certificates[0].NotAfter
 		require.WithinDuration(t, time.Now().Add(48*time.Hour), notAfter, time.Minute)
 
@@ -171,15 +170,15 @@ func TestExpiryAtNotAfter(t *testing.T) {
 // (configurable) — and the store's scheduler query returns it when due.
 func TestPendingDeadlines(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		env := virtualEnv(t, registratest.WithConfig(func(c *registra.Config) {
+		env := virtualEnv(t, withConfig(func(c *registra.Config) {
 			c.Lifecycle.NormalPublication = 12 * time.Hour
 			c.Lifecycle.ImmediatePublication = 30 * time.Minute
 		}))
 		ctx := context.Background()
-		rao := env.User(registratest.OrgA, access.RoleRAO)
-		o1, p1 := env.Issued(t, registratest.OrgA, 1)
-		o2, p2 := env.Issued(t, registratest.OrgA, 2)
-		o3, p3 := env.Issued(t, registratest.OrgA, 3)
+		rao := env.User(orgA, access.RoleRAO)
+		o1, p1 := env.Issued(t, orgA, 1)
+		o2, p2 := env.Issued(t, orgA, 2)
+		o3, p3 := env.Issued(t, orgA, 3)
 
 		t0 := store.NormalizeTime(time.Now())
 		_, err := env.P.Suspend(ctx, rao.Actor, p1.ID, registra.SuspendInput{End: t0.Add(48 * time.Hour), Contract: []byte("c")})

@@ -14,7 +14,6 @@ import (
 	registra "github.com/registra-pki/registra"
 	"github.com/registra-pki/registra/access"
 	"github.com/registra-pki/registra/lifecycle"
-	"github.com/registra-pki/registra/registratest"
 	"github.com/registra-pki/registra/store"
 )
 
@@ -30,14 +29,14 @@ var workflowActions = []lifecycle.Action{
 var roles = []access.Role{access.RoleOperator, access.RoleIR, access.RoleRAO, access.RoleMasterRAO, access.RoleAdmin}
 
 // reach takes a new order of OrgA to status s and returns its ID.
-func reach(t *testing.T, env *registratest.Env, s lifecycle.Status, i int) string {
+func reach(t *testing.T, env *testEnv, s lifecycle.Status, i int) string {
 	t.Helper()
 	ctx := context.Background()
-	op := env.User(registratest.OrgA, access.RoleOperator)
-	rao := env.User(registratest.OrgA, access.RoleRAO)
+	op := env.User(orgA, access.RoleOperator)
+	rao := env.User(orgA, access.RoleRAO)
 	switch s {
 	case lifecycle.StatusActive, lifecycle.StatusSuspended, lifecycle.StatusRevoked, lifecycle.StatusExpired:
-		o, pr := env.Issued(t, registratest.OrgA, i)
+		o, pr := env.Issued(t, orgA, i)
 		switch s {
 		case lifecycle.StatusSuspended:
 			_, err := env.P.Suspend(ctx, rao.Actor, pr.ID, registra.SuspendInput{End: env.Now().AddDate(0, 1, 0), Contract: []byte("contract")})
@@ -54,7 +53,7 @@ func reach(t *testing.T, env *registratest.Env, s lifecycle.Status, i int) strin
 		}
 		return o.ID
 	}
-	o, err := env.P.CreateDraft(ctx, op.Actor, registratest.Order(i))
+	o, err := env.P.CreateDraft(ctx, op.Actor, orderInput(i))
 	require.NoError(t, err)
 	switch s {
 	case lifecycle.StatusDeleted:
@@ -72,7 +71,7 @@ func reach(t *testing.T, env *registratest.Env, s lifecycle.Status, i int) strin
 
 // act takes action a on order id as actor, through the Platform method an
 // adapter would call.
-func act(t *testing.T, env *registratest.Env, actor registra.Actor, a lifecycle.Action, id string) error {
+func act(t *testing.T, env *testEnv, actor registra.Actor, a lifecycle.Action, id string) error {
 	t.Helper()
 	ctx := context.Background()
 	snap, err := env.P.Store().Snapshot(ctx)
@@ -93,7 +92,7 @@ func act(t *testing.T, env *registratest.Env, actor registra.Actor, a lifecycle.
 	case lifecycle.ActionSubmit:
 		_, err = env.P.Submit(ctx, actor, id)
 	case lifecycle.ActionRecordRecognition:
-		rao := env.User(registratest.OrgA, access.RoleRAO)
+		rao := env.User(orgA, access.RoleRAO)
 		o, gerr := env.P.GetOrder(ctx, rao.Actor, id)
 		require.NoError(t, gerr)
 		_, err = env.P.RecordRecognition(ctx, actor, id, env.Evidence(t, rao, o))
@@ -107,8 +106,8 @@ func act(t *testing.T, env *registratest.Env, actor registra.Actor, a lifecycle.
 		_, err = env.P.Revoke(ctx, actor, product, registra.RevokeInput{Requester: lifecycle.RequesterOwner,
 			Motivation: lifecycle.MotivationKeyCompromise})
 	case lifecycle.ActionResendEnvelope:
-		_, err = env.P.ResendEnvelope(ctx, actor, product, registra.PassphraseChoice{Custom: registratest.Passphrase,
-			Confirm: registratest.Passphrase})
+		_, err = env.P.ResendEnvelope(ctx, actor, product, registra.PassphraseChoice{Custom: testPassphrase,
+			Confirm: testPassphrase})
 	default:
 		t.Fatalf("no platform method for %s", a)
 	}
@@ -116,9 +115,9 @@ func act(t *testing.T, env *registratest.Env, actor registra.Actor, a lifecycle.
 }
 
 // orderOf reads an order's input as its operator sees it.
-func orderOf(t *testing.T, env *registratest.Env, id string) registra.OrderInput {
+func orderOf(t *testing.T, env *testEnv, id string) registra.OrderInput {
 	t.Helper()
-	o, err := env.P.GetOrder(context.Background(), env.User(registratest.OrgA, access.RoleRAO).Actor, id)
+	o, err := env.P.GetOrder(context.Background(), env.User(orgA, access.RoleRAO).Actor, id)
 	require.NoError(t, err)
 	return o.Input
 }
@@ -131,7 +130,7 @@ type fingerprint struct {
 	changes, events             int
 }
 
-func fingerprintOf(t *testing.T, env *registratest.Env, id string) (fingerprint, []store.AuditEvent) {
+func fingerprintOf(t *testing.T, env *testEnv, id string) (fingerprint, []store.AuditEvent) {
 	t.Helper()
 	snap, err := env.P.Store().Snapshot(context.Background())
 	require.NoError(t, err)
@@ -165,7 +164,7 @@ func TestTransitionTable(t *testing.T) {
 	for _, s := range statuses {
 		t.Run(s.String(), func(t *testing.T) {
 			t.Parallel()
-			env := registratest.Open(t)
+			env := openEnv(t)
 			n := 100
 			shared := reach(t, env, s, n)
 			for _, a := range workflowActions {
@@ -176,7 +175,7 @@ func TestTransitionTable(t *testing.T) {
 					t.Run(fmt.Sprintf("%s/%s", a, role), func(t *testing.T) {
 						actor := env.Admin.Actor
 						if role != access.RoleAdmin {
-							actor = env.User(registratest.OrgA, role).Actor
+							actor = env.User(orgA, role).Actor
 						}
 						id := shared
 						if allowed {
@@ -224,13 +223,13 @@ func TestTransitionTable(t *testing.T) {
 // TestCreatePermission covers the create action, whose status is "none".
 func TestCreatePermission(t *testing.T) {
 	t.Parallel()
-	env := registratest.Open(t)
+	env := openEnv(t)
 	for i, role := range roles {
 		actor := env.Admin.Actor
 		if role != access.RoleAdmin {
-			actor = env.User(registratest.OrgA, role).Actor
+			actor = env.User(orgA, role).Actor
 		}
-		_, err := env.P.CreateDraft(context.Background(), actor, registratest.Order(i))
+		_, err := env.P.CreateDraft(context.Background(), actor, orderInput(i))
 		if access.Grants([]access.Role{role}, access.PermOrderCreate) {
 			assert.NoError(t, err, role.String())
 		} else {

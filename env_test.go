@@ -1,12 +1,13 @@
-// Package registratest opens Platforms for tests of the root package and of
-// the adapters: a platform in a temporary directory with cheap password and
-// vault parameters, a pinned clock that tests move, two organisations with
-// one operator of every role each, valid applicants, and sealed recognition
-// evidence the platform accepts. Import it only from _test.go files.
+package registra_test
+
+// Test support for the root package's tests: a platform in a temporary
+// directory with cheap password and vault parameters, a pinned clock that
+// tests move, two organisations with one operator of every role each, valid
+// applicants, and sealed recognition evidence the platform accepts.
 //
-//	env := registratest.Open(t)
-//	order, _ := env.P.CreateDraft(ctx, env.User("ACME", access.RoleOperator).Actor, registratest.Order(1))
-package registratest
+// It would be a registratest package for the adapters' tests too, but the
+// import rules (importgraph_test.go) do not yet let a test-support package
+// import the root.
 
 import (
 	"context"
@@ -28,40 +29,40 @@ import (
 	"github.com/registra-pki/registra/recognition/recognitiontest"
 )
 
-// Organisations made by Open.
+// Organisations made by openEnv.
 const (
-	OrgA = "ACME"
-	OrgB = "OTHER"
+	orgA = "ACME"
+	orgB = "OTHER"
 )
 
-// Start is where the Clock of Open starts.
-var Start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+// testStart is where the testClock of Open starts.
+var testStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-// Clock is a clock tests move by hand. It is safe for concurrent use.
-type Clock struct {
+// testClock is a clock tests move by hand. It is safe for concurrent use.
+type testClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-// NewClock returns a clock at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+// newTestClock returns a clock at t.
+func newTestClock(t time.Time) *testClock { return &testClock{t: t} }
 
 // Now returns the clock's time.
-func (c *Clock) Now() time.Time {
+func (c *testClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
 // Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
+func (c *testClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
 
-// User is an operator made by Open, logged in.
-type User struct {
+// testUser is an operator made by Open, logged in.
+type testUser struct {
 	Username string
 	Org      string
 	Role     access.Role
@@ -70,37 +71,37 @@ type User struct {
 	Session  *registra.Session
 }
 
-// Env is an opened platform with its organisations and operators.
-type Env struct {
+// testEnv is an opened platform with its organisations and operators.
+type testEnv struct {
 	P *registra.Platform
-	// Clock is the platform's clock, nil when the platform uses the real
+	// testClock is the platform's clock, nil when the platform uses the real
 	// (or synctest's virtual) clock.
-	Clock *Clock
+	testClock *testClock
 	// EvidenceCA is the test CA whose evidence-sealing certificate seals the
 	// recognition bundles of Evidence; the platform trusts its root.
 	EvidenceCA *recognitiontest.CA
 	Sealer     *recognition.Sealer
 	// Dir is the platform's data directory.
 	Dir string
-	// Admin is the bootstrap admin (of OrgA).
-	Admin User
-	users map[string]User
+	// Admin is the bootstrap admin (of orgA).
+	Admin testUser
+	users map[string]testUser
 }
 
-// Option changes the platform's configuration before Open.
-type Option func(*registra.Config)
+// envOption changes the platform's configuration before Open.
+type envOption func(*registra.Config)
 
-// WithConfig changes any field of the configuration.
-func WithConfig(f func(*registra.Config)) Option { return Option(f) }
+// withConfig changes any field of the configuration.
+func withConfig(f func(*registra.Config)) envOption { return envOption(f) }
 
-// RealClock makes the platform use time.Now (for tests under
+// realClock makes the platform use time.Now (for tests under
 // testing/synctest, whose clock is virtual).
-func RealClock() Option { return func(c *registra.Config) { c.Now = nil } }
+func realClock() envOption { return func(c *registra.Config) { c.Now = nil } }
 
-// Config returns the configuration Open uses for dir: cheap Argon2id for
+// envConfig returns the configuration openEnv uses for dir: cheap Argon2id for
 // passwords and vault hashes, the minimum PBKDF2 iterations, the clock, and
 // evidence trusted from ca (nil: Open's evidence CA).
-func Config(dir string, clock *Clock, ca *recognitiontest.CA) registra.Config {
+func envConfig(dir string, clock *testClock, ca *recognitiontest.CA) registra.Config {
 	cfg := registra.Config{
 		Dir:       dir,
 		Access:    access.Config{Password: accesstest.CheapParams()},
@@ -117,20 +118,20 @@ func Config(dir string, clock *Clock, ca *recognitiontest.CA) registra.Config {
 	return cfg
 }
 
-// Open opens a platform in a temporary directory with two organisations
-// (OrgA, OrgB), each with a main unit "main" and one operator of every
-// workflow role (operator, ir, rao, master_rao), all logged in; OrgA also
+// openEnv opens a platform in a temporary directory with two organisations
+// (orgA, orgB), each with a main unit "main" and one operator of every
+// workflow role (operator, ir, rao, master_rao), all logged in; orgA also
 // has the bootstrap admin. The platform is closed when the test ends.
-func Open(t testing.TB, opts ...Option) *Env {
+func openEnv(t testing.TB, opts ...envOption) *testEnv {
 	t.Helper()
 	ctx := context.Background()
-	clock := NewClock(Start)
+	clock := newTestClock(testStart)
 	dir := t.TempDir()
-	cfg := Config(dir, clock, nil)
+	cfg := envConfig(dir, clock, nil)
 	for _, o := range opts {
 		o(&cfg)
 	}
-	base := Start
+	base := testStart
 	if cfg.Now == nil {
 		base = time.Now()
 	}
@@ -139,9 +140,9 @@ func Open(t testing.TB, opts ...Option) *Env {
 		cfg.EvidenceRoots = x509.NewCertPool()
 		cfg.EvidenceRoots.AddCert(evca.Root())
 	}
-	env := &Env{EvidenceCA: evca, Dir: cfg.Dir, users: map[string]User{}}
+	env := &testEnv{EvidenceCA: evca, Dir: cfg.Dir, users: map[string]testUser{}}
 	if cfg.Now != nil {
-		env.Clock = clock
+		env.testClock = clock
 	}
 	p, err := registra.Open(ctx, cfg)
 	require.NoError(t, err)
@@ -153,20 +154,20 @@ func Open(t testing.TB, opts ...Option) *Env {
 
 	units := []registra.Unit{{ID: "main", Name: "Main office"}, {ID: "branch", Name: "Branch", Parent: "main"}}
 	enr, err := p.Bootstrap(ctx, registra.BootstrapInput{
-		Organisation: registra.Organisation{ClientCode: OrgA, Name: "Acme S.p.A.", Units: units},
+		Organisation: registra.Organisation{ClientCode: orgA, Name: "Acme S.p.A.", Units: units},
 		Admin:        registra.OperatorInput{Username: "admin", Name: "Admin", Password: accesstest.Password},
 	})
 	require.NoError(t, err)
 	admin := registra.Actor{OperatorID: "admin"}
-	require.NoError(t, p.CreateOrganisation(ctx, admin, registra.Organisation{ClientCode: OrgB, Name: "Other S.r.l.", Units: units}))
-	env.Admin = User{Username: "admin", Org: OrgA, Role: access.RoleAdmin, Secret: enr.Secret}
+	require.NoError(t, p.CreateOrganisation(ctx, admin, registra.Organisation{ClientCode: orgB, Name: "Other S.r.l.", Units: units}))
+	env.Admin = testUser{Username: "admin", Org: orgA, Role: access.RoleAdmin, Secret: enr.Secret}
 
 	// Enrol everyone at one instant, then log in one TOTP step later: a
 	// code of the enrolment's step would be a replay.
-	var pending []User
-	for _, org := range []string{OrgA, OrgB} {
+	var pending []testUser
+	for _, org := range []string{orgA, orgB} {
 		for _, role := range []access.Role{access.RoleOperator, access.RoleIR, access.RoleRAO, access.RoleMasterRAO} {
-			u := User{Username: userName(org, role), Org: org, Role: role}
+			u := testUser{Username: userName(org, role), Org: org, Role: role}
 			_, e, err := p.CreateOperator(ctx, admin, registra.OperatorInput{Org: org, Username: u.Username,
 				Name: role.String() + " of " + org, Roles: []access.Role{role}, Unit: "main", Password: accesstest.Password})
 			require.NoError(t, err)
@@ -189,32 +190,32 @@ func Open(t testing.TB, opts ...Option) *Env {
 	return env
 }
 
-func now(env *Env) time.Time {
-	if env.Clock != nil {
-		return env.Clock.Now()
+func now(env *testEnv) time.Time {
+	if env.testClock != nil {
+		return env.testClock.Now()
 	}
 	return time.Now()
 }
 
 // Advance moves the platform's clock: the test clock, or (under synctest)
 // the virtual clock by sleeping.
-func (env *Env) Advance(d time.Duration) {
-	if env.Clock != nil {
-		env.Clock.Advance(d)
+func (env *testEnv) Advance(d time.Duration) {
+	if env.testClock != nil {
+		env.testClock.Advance(d)
 		return
 	}
 	time.Sleep(d)
 }
 
 // Now returns the platform's current time.
-func (env *Env) Now() time.Time { return now(env) }
+func (env *testEnv) Now() time.Time { return now(env) }
 
 func userName(org string, role access.Role) string {
 	return fmt.Sprintf("%s.%s", role, strings.ToLower(org))
 }
 
-// User returns the operator of org with role.
-func (env *Env) User(org string, role access.Role) User {
+// testUser returns the operator of org with role.
+func (env *testEnv) User(org string, role access.Role) testUser {
 	u, ok := env.users[userName(org, role)]
 	if !ok {
 		panic("registratest: no user " + userName(org, role))
@@ -222,12 +223,12 @@ func (env *Env) User(org string, role access.Role) User {
 	return u
 }
 
-// Applicant returns a valid applicant, distinct for each i (e-mail, mobile,
-// names and tax code), born in Rome, whose document is valid at Start.
-func Applicant(i int) registra.Applicant { return ApplicantAt(i, Start) }
+// applicant returns a valid applicant, distinct for each i (e-mail, mobile,
+// names and tax code), born in Rome, whose document is valid at testStart.
+func applicant(i int) registra.Applicant { return applicantAt(i, testStart) }
 
-// ApplicantAt is Applicant with a document valid at now.
-func ApplicantAt(i int, now time.Time) registra.Applicant {
+// applicantAt is Applicant with a document valid at now.
+func applicantAt(i int, now time.Time) registra.Applicant {
 	given := []string{"Mario", "Nicolò", "Giulia", "Anna", "Luca", "Chiara", "Paolo", "Sara"}[i%8]
 	surname := []string{"Rossi", "D'Annunzio", "Bianchi", "Verdi", "Esposito", "Romano", "Colombo", "Ricci"}[(i/8)%8]
 	sex, s := taxcode.Male, "M"
@@ -249,23 +250,23 @@ func ApplicantAt(i int, now time.Time) registra.Applicant {
 	}
 }
 
-// Order returns a complete order input for a remote signature product
+// orderInput returns a complete order input for a remote signature product
 // recognised offline, for Applicant(i).
-func Order(i int) registra.OrderInput { return OrderAt(i, Start) }
+func orderInput(i int) registra.OrderInput { return orderInputAt(i, testStart) }
 
-// OrderAt is Order with an applicant's document valid at now.
-func OrderAt(i int, now time.Time) registra.OrderInput {
+// orderInputAt is Order with an applicant's document valid at now.
+func orderInputAt(i int, now time.Time) registra.OrderInput {
 	return registra.OrderInput{ProductType: registra.ProductRemoteSignature, Method: recognition.MethodOffline,
-		Applicant: ApplicantAt(i, now), ExternalCode: fmt.Sprintf("EXT-%d", i)}
+		Applicant: applicantAt(i, now), ExternalCode: fmt.Sprintf("EXT-%d", i)}
 }
 
 // Order returns Order(i) valid at the platform's current time.
-func (env *Env) Order(i int) registra.OrderInput { return OrderAt(i, env.Now()) }
+func (env *testEnv) Order(i int) registra.OrderInput { return orderInputAt(i, env.Now()) }
 
 // Evidence returns a sealed Offline recognition bundle for an order of the
 // platform, recognised by the operator u: what recognition's Offline
 // verifier and Sealer produce from the uploads.
-func (env *Env) Evidence(t testing.TB, u User, o *registra.Order) *recognition.Sealed {
+func (env *testEnv) Evidence(t testing.TB, u testUser, o *registra.Order) *recognition.Sealed {
 	t.Helper()
 	a := o.Input.Applicant
 	v, err := recognition.NewOffline(recognition.OfflineConfig{Now: env.Now})
@@ -289,19 +290,19 @@ func (env *Env) Evidence(t testing.TB, u User, o *registra.Order) *recognition.S
 	return sealed
 }
 
-// Passphrase is the custom envelope passphrase tests use.
-const Passphrase envelope.Passphrase = "correct-horse-battery"
+// testPassphrase is the custom envelope passphrase tests use.
+const testPassphrase envelope.Passphrase = "correct-horse-battery"
 
 // Issued takes Applicant(i) through the whole workflow in org: draft,
 // submit, recognition, issuance of a remote signature product. It returns
 // the order and the product.
-func (env *Env) Issued(t testing.TB, org string, i int) (*registra.Order, *registra.Product) {
+func (env *testEnv) Issued(t testing.TB, org string, i int) (*registra.Order, *registra.Product) {
 	t.Helper()
 	return env.IssuedInput(t, org, env.Order(i))
 }
 
 // IssuedInput is Issued for an order input.
-func (env *Env) IssuedInput(t testing.TB, org string, in registra.OrderInput) (*registra.Order, *registra.Product) {
+func (env *testEnv) IssuedInput(t testing.TB, org string, in registra.OrderInput) (*registra.Order, *registra.Product) {
 	t.Helper()
 	ctx := context.Background()
 	op, rao := env.User(org, access.RoleOperator), env.User(org, access.RoleRAO)

@@ -13,11 +13,13 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	casapi "github.com/smallstep/certificates/cas/apiv1"
 	"github.com/smallstep/certificates/cas/softcas"
+	"go.step.sm/crypto/x509util"
 
 	"github.com/registra-pki/registra/internal/logattr"
 )
@@ -113,6 +115,7 @@ type Issuer struct {
 	log    *slog.Logger
 	org    string
 	ctry   string
+	exts   sync.Map // extensionKey -> []x509util.Extension
 }
 
 // compile-time check: the issuer generates CRLs through softcas.
@@ -272,7 +275,7 @@ func (i *Issuer) Prepare(ctx context.Context, req Request) (*Ticket, error) {
 	if err != nil {
 		return nil, err
 	}
-	tmpl, err := buildTemplate(templateInput{
+	in := templateInput{
 		profile:        p,
 		subject:        subject,
 		publicKey:      pub,
@@ -288,7 +291,11 @@ func (i *Issuer) Prepare(ctx context.Context, req Request) (*Ticket, error) {
 		crlURL:         i.cfg.CRLURL,
 		ocspURL:        i.cfg.OCSPURL,
 		caIssuers:      i.cfg.CAIssuersURL,
-	})
+	}
+	if in.extensions, err = i.profileExtensions(in); err != nil {
+		return nil, err
+	}
+	tmpl, err := buildTemplate(in)
 	if err != nil {
 		return nil, err
 	}
@@ -314,6 +321,21 @@ func (i *Issuer) Prepare(ctx context.Context, req Request) (*Ticket, error) {
 		issuer:          i,
 		template:        tmpl,
 	}, nil
+}
+
+// profileExtensions returns the profile's constant extensions, encoded once
+// per issuer and profile shape.
+func (i *Issuer) profileExtensions(in templateInput) ([]x509util.Extension, error) {
+	k := in.profile.extensionKey()
+	if v, ok := i.exts.Load(k); ok {
+		return v.([]x509util.Extension), nil
+	}
+	exts, err := profileExtensions(in)
+	if err != nil {
+		return nil, err
+	}
+	i.exts.Store(k, exts)
+	return exts, nil
 }
 
 // Sign signs a ticket from [Issuer.Prepare] with the issuing CA key, through

@@ -30,6 +30,63 @@ type templateInput struct {
 	crlURL         string
 	ocspURL        string
 	caIssuers      string
+
+	// extensions, when not nil, are the profileExtensions of this input,
+	// computed earlier (the issuer keeps them per profile).
+	extensions []x509util.Extension
+}
+
+// extensionKey is what profileExtensions depends on besides the issuer's
+// configuration, which is fixed for an issuer.
+type extensionKey struct {
+	qualified, sscd, caPolicy, ocspNoCheck bool
+	notice                                 string
+}
+
+func (p Profile) extensionKey() extensionKey {
+	return extensionKey{qualified: p.Qualified, sscd: p.SSCD, caPolicy: p.CAPolicy, ocspNoCheck: p.OCSPNoCheck, notice: p.UsageLimitation}
+}
+
+// profileExtensions encodes the extensions that are the same for every
+// certificate of a profile from one issuer: certificatePolicies,
+// qcStatements and ocsp-nocheck.
+func profileExtensions(in templateInput) ([]x509util.Extension, error) {
+	p := in.profile
+	exts := []x509util.Extension{}
+	var policies []PolicyInformation
+	if p.CAPolicy && len(in.policyOID) > 0 {
+		policies = append(policies, PolicyInformation{Policy: in.policyOID, CPS: in.cpsURL, UserNotice: p.UsageLimitation})
+	}
+	if p.Qualified {
+		policies = append(policies, PolicyInformation{Policy: OIDQCPNaturalQSCD})
+	}
+	if len(policies) > 0 {
+		ext, err := certificatePoliciesExtension(policies)
+		if err != nil {
+			return nil, err
+		}
+		exts = append(exts, x509util.Extension{ID: x509util.ObjectIdentifier(ext.Id), Value: ext.Value})
+	}
+	if p.Qualified {
+		q := QCStatements{
+			Compliance:     true,
+			SSCD:           p.SSCD,
+			RetentionYears: in.retentionYears,
+			Types:          []asn1.ObjectIdentifier{OIDQcTypeESign},
+			PDS:            in.pds,
+			Semantics:      OIDSemanticsNatural,
+		}
+		ext, err := q.Extension()
+		if err != nil {
+			return nil, err
+		}
+		exts = append(exts, x509util.Extension{ID: x509util.ObjectIdentifier(ext.Id), Value: ext.Value})
+	}
+	if p.OCSPNoCheck {
+		ext := ocspNoCheckExtension()
+		exts = append(exts, x509util.Extension{ID: x509util.ObjectIdentifier(ext.Id), Value: ext.Value})
+	}
+	return exts, nil
 }
 
 // buildTemplate turns a profile and a request into an x509 template through
@@ -62,39 +119,14 @@ func buildTemplate(in templateInput) (*x509.Certificate, error) {
 	if in.caIssuers != "" {
 		c.IssuingCertificateURL = []string{in.caIssuers}
 	}
-	var policies []PolicyInformation
-	if p.CAPolicy && len(in.policyOID) > 0 {
-		policies = append(policies, PolicyInformation{Policy: in.policyOID, CPS: in.cpsURL, UserNotice: p.UsageLimitation})
-	}
-	if p.Qualified {
-		policies = append(policies, PolicyInformation{Policy: OIDQCPNaturalQSCD})
-	}
-	if len(policies) > 0 {
-		ext, err := certificatePoliciesExtension(policies)
-		if err != nil {
+	exts := in.extensions
+	if exts == nil {
+		var err error
+		if exts, err = profileExtensions(in); err != nil {
 			return nil, err
 		}
-		c.Extensions = append(c.Extensions, x509util.Extension{ID: x509util.ObjectIdentifier(ext.Id), Value: ext.Value})
 	}
-	if p.Qualified {
-		q := QCStatements{
-			Compliance:     true,
-			SSCD:           p.SSCD,
-			RetentionYears: in.retentionYears,
-			Types:          []asn1.ObjectIdentifier{OIDQcTypeESign},
-			PDS:            in.pds,
-			Semantics:      OIDSemanticsNatural,
-		}
-		ext, err := q.Extension()
-		if err != nil {
-			return nil, err
-		}
-		c.Extensions = append(c.Extensions, x509util.Extension{ID: x509util.ObjectIdentifier(ext.Id), Value: ext.Value})
-	}
-	if p.OCSPNoCheck {
-		ext := ocspNoCheckExtension()
-		c.Extensions = append(c.Extensions, x509util.Extension{ID: x509util.ObjectIdentifier(ext.Id), Value: ext.Value})
-	}
+	c.Extensions = exts
 	t := c.GetCertificate()
 	skid, err := x509util.GenerateSubjectKeyID(in.publicKey)
 	if err != nil {

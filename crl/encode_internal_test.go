@@ -7,6 +7,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"math/big"
+	mrand "math/rand/v2"
 	"testing"
 	"time"
 
@@ -80,4 +81,45 @@ func TestBuildMatchesStdlibByteForByte(t *testing.T) {
 			require.NoError(t, rl.CheckSignatureFrom(h.Cert))
 		})
 	}
+}
+
+func TestAppendEntryFastMatchesCryptobyte(t *testing.T) {
+	t.Parallel()
+	rng := mrand.New(mrand.NewPCG(1, 2))
+	times := []time.Time{
+		time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2049, 12, 31, 23, 59, 59, 999, time.UTC),
+		time.Date(2050, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1949, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(2026, 3, 1, 12, 0, 0, 0, time.FixedZone("CET", 3600)), time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+	}
+	for i := range 20000 {
+		raw := make([]byte, rng.IntN(26))
+		_, _ = rng2{rng}.Read(raw)
+		serial := new(big.Int).SetBytes(raw)
+		if i%7 == 0 {
+			serial = new(big.Int).Lsh(big.NewInt(1), uint(rng.IntN(330))) // high bit set, and over the fast path's size
+		}
+		e := Entry{SerialNumber: serial, RevocationTime: times[rng.IntN(len(times))].Add(time.Duration(rng.Int64N(1e15)))}
+		if e.RevocationTime.Year() > 9999 {
+			e.RevocationTime = times[0]
+		}
+		if rng.IntN(2) == 0 {
+			e.ReasonCode = []Reason{KeyCompromise, CertificateHold, RemoveFromCRL, AACompromise}[rng.IntN(4)]
+		}
+		if rng.IntN(3) == 0 {
+			e.InvalidityDate = times[rng.IntN(len(times))]
+		}
+		want, err := appendEntry([]byte{9}, e)
+		require.NoError(t, err)
+		got := appendEntryFast([]byte{9}, e)
+		require.Equal(t, want, got, "entry %+v", e)
+	}
+}
+
+type rng2 struct{ r *mrand.Rand }
+
+func (r rng2) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(r.r.Uint32())
+	}
+	return len(p), nil
 }

@@ -13,6 +13,72 @@
 //   - access: organisations, operators, roles and multi-factor login.
 //   - store: durable state in go-memdb tables replicated by Raft.
 //
-// This root package wires them into a Platform; adapters (HTTP, CLI, mail,
-// HSM) translate between one outside world and the library.
+// This root package wires them into a [Platform]; adapters (HTTP, CLI, mail,
+// HSM) translate between one outside world and the library, each operation
+// being one Platform method.
+//
+// # Opening a platform
+//
+// [Open] opens a data directory: the store (a single Raft node by default),
+// the CA hierarchy (software keys unless [Config.KeyManager] names an HSM),
+// the vault's key-encryption key and the operators' credentials. A fresh
+// directory is empty: [Platform.Bootstrap] creates the first organisation and
+// its admin and returns the admin's TOTP enrolment. Operators log in with a
+// password and a TOTP code ([Platform.Login]); [Platform.Authenticate] turns
+// the session token into the [Actor] every workflow method takes.
+//
+// # The workflow
+//
+// A request goes draft → to_identify → to_issue → active, then active ⇄
+// suspended → revoked, or expired (Manuale operatore, "Product
+// Management"):
+//
+//	CreateDraft, UpdateDraft, DeleteOrder   the request (operator)
+//	Submit                                  draft → to_identify
+//	RecordRecognition                       to_identify → to_issue (IR, RAO), from a sealed evidence bundle
+//	Issue                                   to_issue → active (RAO): two-phase issuance, codes, envelope
+//	Suspend, Reactivate, Revoke             active ⇄ suspended → revoked (RAO)
+//	ResendEnvelope                          the same codes under a new passphrase (RAO)
+//	Search, List, GetOrder, GetProduct      reading, in the operator's organisation
+//
+// Every method authorises twice, in this order: through package access (the
+// permission of the action's row in lifecycle's table, in the operator's
+// organisation) and through lifecycle's [lifecycle.Machine] (the action must
+// apply to the current status). An object of another organisation does not
+// exist for the operator ([ErrNotFound], never [ErrPermission]); admins manage
+// organisations, units and operators everywhere but never reach orders. Input
+// is validated before anything is written: the applicant's tax code
+// (checksum, omocodia, consistency with names, birth date, sex and place),
+// e-mail and mobile formats and uniqueness among holder identities (a used
+// e-mail gets an alias proposal), document dates, the privacy consent, and
+// the product options the catalogue allows for the recognition method
+// ([DefaultCatalogue]).
+//
+// # Audit and time
+//
+// Every action appends an audit event (who, organisation, what, when, object,
+// status before and after, the SHA-256 of the inputs, never a secret) in the
+// same store batch as the change; a refused authorisation is audited as a
+// refusal and changes nothing else; other refusals change nothing at all.
+// [Platform.Run] (or one pass, [Platform.RunDue]) releases holds at their end
+// date, expires products after notAfter and seals the audit trail into its
+// SHA-256 chain, under a store lease so that one node of a cluster does it;
+// [Platform.VerifyAudit] names the first altered, removed or reordered
+// event. Every change of revocation status is stored pending publication
+// with its SLA deadline (normal 24 h, immediate 1 h) for the CRL publisher.
+//
+// # Errors
+//
+// Methods return errors wrapping one of [ErrNotFound], [ErrPermission],
+// [ErrTransition], [ErrInvalidInput] (often a [*FieldError] naming the field),
+// [ErrConflict] and [ErrUnauthenticated]; the building blocks' own errors stay
+// in the chain ([*Error]). Adapters map the sentinels with errors.Is.
+//
+// # What it does not do yet
+//
+// Operators' credentials, the units' hierarchy and sessions are kept beside
+// the store (Dir/accounts, credentials sealed under the vault key; sessions
+// in memory), not replicated by Raft, until the store has commands for them.
+// Listing operators and organisations and finding due holds scan what the
+// store offers (no index by hold end or notAfter yet).
 package registra

@@ -74,9 +74,9 @@ type testUser struct {
 // testEnv is an opened platform with its organisations and operators.
 type testEnv struct {
 	P *registra.Platform
-	// testClock is the platform's clock, nil when the platform uses the real
+	// Clock is the platform's clock, nil when the platform uses the real
 	// (or synctest's virtual) clock.
-	testClock *testClock
+	Clock *testClock
 	// EvidenceCA is the test CA whose evidence-sealing certificate seals the
 	// recognition bundles of Evidence; the platform trusts its root.
 	EvidenceCA *recognitiontest.CA
@@ -142,7 +142,7 @@ func openEnv(t testing.TB, opts ...envOption) *testEnv {
 	}
 	env := &testEnv{EvidenceCA: evca, Dir: cfg.Dir, users: map[string]testUser{}}
 	if cfg.Now != nil {
-		env.testClock = clock
+		env.Clock = clock
 	}
 	p, err := registra.Open(ctx, cfg)
 	require.NoError(t, err)
@@ -191,8 +191,8 @@ func openEnv(t testing.TB, opts ...envOption) *testEnv {
 }
 
 func now(env *testEnv) time.Time {
-	if env.testClock != nil {
-		return env.testClock.Now()
+	if env.Clock != nil {
+		return env.Clock.Now()
 	}
 	return time.Now()
 }
@@ -200,8 +200,8 @@ func now(env *testEnv) time.Time {
 // Advance moves the platform's clock: the test clock, or (under synctest)
 // the virtual clock by sleeping.
 func (env *testEnv) Advance(d time.Duration) {
-	if env.testClock != nil {
-		env.testClock.Advance(d)
+	if env.Clock != nil {
+		env.Clock.Advance(d)
 		return
 	}
 	time.Sleep(d)

@@ -1,0 +1,221 @@
+package registra_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	registra "github.com/registra-pki/registra"
+	"github.com/registra-pki/registra/access"
+	"github.com/registra-pki/registra/access/accesstest"
+)
+
+// lastEvent returns the last audit event of an actor.
+func lastEvent(t *testing.T, env *testEnv, actorID string) (registra.AuditEvent, map[string]string) {
+	t.Helper()
+	events := allEvents(t, env)
+	for i := len(events) - 1; i >= 0; i-- {
+		if events[i].ActorID == actorID {
+			var d map[string]string
+			require.NoError(t, json.Unmarshal([]byte(events[i].Details), &d))
+			return events[i], d
+		}
+	}
+	t.Fatalf("no event of %s", actorID)
+	return registra.AuditEvent{}, nil
+}
+
+// TestLogin: password and TOTP open a session; a wrong factor, a replayed
+// code or a locked account are refused as ErrUnauthenticated and audited;
+// sessions end on logout, when idle, and when the operator is disabled.
+func TestLogin(t *testing.T) {
+	t.Parallel()
+	env := openEnv(t)
+	ctx := context.Background()
+	rao := env.User(orgA, access.RoleRAO)
+
+	a, err := env.P.Authenticate(ctx, rao.Session.Token.Reveal())
+	require.NoError(t, err)
+	assert.Equal(t, rao.Username, a.OperatorID)
+	assert.Equal(t, orgA, a.Org)
+	assert.Equal(t, []access.Role{access.RoleRAO}, a.Roles)
+
+	env.Advance(30 * time.Second)
+	_, err = env.P.Login(ctx, rao.Username, "wrong password, long enough", accesstest.Code(t, rao.Secret, env.Now()))
+	require.ErrorIs(t, err, registra.ErrUnauthenticated)
+	e, d := lastEvent(t, env, rao.Username)
+	assert.Equal(t, "session.login", e.Action)
+	assert.Equal(t, "refused", d["outcome"])
+	assert.Equal(t, "password", d["rule"])
+
+	_, err = env.P.Login(ctx, "nobody", accesstest.Password, "123456")
+	require.ErrorIs(t, err, registra.ErrUnauthenticated)
+
+	s, err := env.P.Login(ctx, rao.Username, accesstest.Password, accesstest.Code(t, rao.Secret, env.Now()))
+	require.NoError(t, err)
+	_, err = env.P.Login(ctx, rao.Username, accesstest.Password, accesstest.Code(t, rao.Secret, env.Now()))
+	require.ErrorIs(t, err, registra.ErrUnauthenticated, "a code is used once")
+	_, d = lastEvent(t, env, rao.Username)
+	assert.Equal(t, "replay", d["rule"])
+
+	require.NoError(t, env.P.Logout(ctx, s.Token.Reveal()))
+	_, err = env.P.Authenticate(ctx, s.Token.Reveal())
+	require.ErrorIs(t, err, registra.ErrUnauthenticated)
+	_, err = env.P.Authenticate(ctx, "not a token")
+	require.ErrorIs(t, err, registra.ErrUnauthenticated)
+
+	// Idle sessions end (access.DefaultSessionIdle).
+	ir := env.User(orgA, access.RoleIR)
+	env.Advance(access.DefaultSessionIdle + time.Minute)
+	_, err = env.P.Authenticate(ctx, ir.Session.Token.Reveal())
+	require.ErrorIs(t, err, registra.ErrUnauthenticated)
+
+	// Lockout after repeated failures.
+	op := env.User(orgA, access.RoleOperator)
+	for range access.DefaultMaxFailures {
+		_, err = env.P.Login(ctx, op.Username, "wrong password, long enough", "000000")
+		require.ErrorIs(t, err, registra.ErrUnauthenticated)
+	}
+	env.Advance(30 * time.Second)
+	_, err = env.P.Login(ctx, op.Username, accesstest.Password, accesstest.Code(t, op.Secret, env.Now()))
+	require.ErrorIs(t, err, registra.ErrUnauthenticated, "locked")
+	require.ErrorIs(t, err, access.ErrLocked)
+	env.Advance(access.DefaultLockout)
+	_, err = env.P.Login(ctx, op.Username, accesstest.Password, accesstest.Code(t, op.Secret, env.Now()))
+	require.NoError(t, err, "the lock ended")
+
+	// A disabled operator's sessions end and their actor is refused.
+	master := env.User(orgA, access.RoleMasterRAO)
+	env.Advance(30 * time.Second)
+	ms, err := env.P.Login(ctx, master.Username, accesstest.Password, accesstest.Code(t, master.Secret, env.Now()))
+	require.NoError(t, err)
+	s, err = env.P.Login(ctx, rao.Username, accesstest.Password, accesstest.Code(t, rao.Secret, env.Now()))
+	require.NoError(t, err)
+	disabled := true
+	_, err = env.P.UpdateOperator(ctx, ms.Actor, rao.Username, registra.OperatorUpdate{Disabled: &disabled})
+	require.NoError(t, err)
+	_, err = env.P.Authenticate(ctx, s.Token.Reveal())
+	require.ErrorIs(t, err, registra.ErrUnauthenticated)
+	_, err = env.P.CreateDraft(ctx, rao.Actor, orderInput(1))
+	require.ErrorIs(t, err, registra.ErrUnauthenticated)
+}
+
+// TestOperatorManagement: master RAOs manage their organisation's operators
+// up to master RAO; only admins make admins; operators cannot manage
+// anyone; a new operator confirms TOTP before logging in.
+func TestOperatorManagement(t *testing.T) {
+	t.Parallel()
+	env := openEnv(t)
+	ctx := context.Background()
+	master := env.User(orgA, access.RoleMasterRAO)
+
+	op, enr, err := env.P.CreateOperator(ctx, master.Actor, registra.OperatorInput{Username: "new.ir", Name: "New IR",
+		Roles: []access.Role{access.RoleIR}, Unit: "branch", Password: accesstest.Password})
+	require.NoError(t, err)
+	assert.Equal(t, orgA, op.Org)
+	assert.Equal(t, "branch", op.Unit)
+	assert.False(t, op.Enrolled)
+	require.NotEmpty(t, enr.URI.Reveal())
+
+	_, err = env.P.Login(ctx, "new.ir", accesstest.Password, accesstest.Code(t, enr.Secret, env.Now()))
+	require.ErrorIs(t, err, registra.ErrUnauthenticated)
+	require.ErrorIs(t, err, access.ErrEnrolmentRequired)
+	require.NoError(t, env.P.ConfirmTOTP(ctx, "new.ir", accesstest.Password, accesstest.Code(t, enr.Secret, env.Now())))
+	env.Advance(30 * time.Second)
+	_, err = env.P.Login(ctx, "new.ir", accesstest.Password, accesstest.Code(t, enr.Secret, env.Now()))
+	require.NoError(t, err)
+
+	list, err := env.P.Operators(ctx, master.Actor, "")
+	require.NoError(t, err)
+	var names []string
+	for _, o := range list {
+		names = append(names, o.Username)
+		assert.Equal(t, orgA, o.Org)
+	}
+	assert.Contains(t, names, "new.ir")
+	assert.Contains(t, names, "admin")
+	assert.NotContains(t, names, env.User(orgB, access.RoleRAO).Username)
+
+	cases := []struct {
+		name  string
+		actor registra.Actor
+		in    registra.OperatorInput
+		want  error
+	}{
+		{"master makes an admin", master.Actor, registra.OperatorInput{Username: "x.admin", Roles: []access.Role{access.RoleAdmin}, Password: accesstest.Password}, registra.ErrPermission},
+		{"rao manages operators", env.User(orgA, access.RoleRAO).Actor, registra.OperatorInput{Username: "x.op", Roles: []access.Role{access.RoleOperator}, Unit: "main", Password: accesstest.Password}, registra.ErrPermission},
+		{"unknown unit", master.Actor, registra.OperatorInput{Username: "x.op", Roles: []access.Role{access.RoleOperator}, Unit: "attic", Password: accesstest.Password}, registra.ErrInvalidInput},
+		{"weak password", master.Actor, registra.OperatorInput{Username: "x.op", Roles: []access.Role{access.RoleOperator}, Unit: "main", Password: "short"}, registra.ErrInvalidInput},
+		{"bad username", master.Actor, registra.OperatorInput{Username: "X Op", Roles: []access.Role{access.RoleOperator}, Unit: "main", Password: accesstest.Password}, registra.ErrInvalidInput},
+		{"taken username", master.Actor, registra.OperatorInput{Username: "new.ir", Roles: []access.Role{access.RoleOperator}, Unit: "main", Password: accesstest.Password}, registra.ErrConflict},
+		{"admin makes an admin", env.Admin.Actor, registra.OperatorInput{Org: orgB, Username: "b.admin", Roles: []access.Role{access.RoleAdmin}, Password: accesstest.Password}, nil},
+	}
+	for _, c := range cases {
+		_, _, err := env.P.CreateOperator(ctx, c.actor, c.in)
+		if c.want == nil {
+			assert.NoError(t, err, c.name)
+			continue
+		}
+		assert.ErrorIs(t, err, c.want, c.name)
+	}
+	promote := []access.Role{access.RoleAdmin}
+	_, err = env.P.UpdateOperator(ctx, master.Actor, "new.ir", registra.OperatorUpdate{Roles: promote})
+	assert.ErrorIs(t, err, registra.ErrPermission, "no promotion to admin by a master RAO")
+	_, err = env.P.UpdateOperator(ctx, master.Actor, master.Username, registra.OperatorUpdate{Roles: []access.Role{access.RoleRAO}})
+	assert.ErrorIs(t, err, registra.ErrPermission, "nobody manages their own record")
+	upd, err := env.P.UpdateOperator(ctx, master.Actor, "new.ir", registra.OperatorUpdate{Roles: []access.Role{access.RoleRAO}})
+	require.NoError(t, err)
+	assert.Equal(t, []access.Role{access.RoleRAO}, upd.Roles)
+
+	enr2, err := env.P.ResetOperatorTOTP(ctx, master.Actor, "new.ir")
+	require.NoError(t, err)
+	assert.NotEqual(t, enr.Secret.Reveal(), enr2.Secret.Reveal())
+	got, err := env.P.GetOperator(ctx, master.Actor, "new.ir")
+	require.NoError(t, err)
+	assert.False(t, got.Enrolled)
+
+	// Units are the admins'.
+	require.ErrorIs(t, env.P.PutUnit(ctx, master.Actor, orgA, registra.Unit{ID: "north", Name: "North"}), registra.ErrPermission)
+	require.NoError(t, env.P.PutUnit(ctx, env.Admin.Actor, orgA, registra.Unit{ID: "north", Name: "North", Parent: "main"}))
+	org, err := env.P.Organisation(ctx, master.Actor, orgA)
+	require.NoError(t, err)
+	assert.Len(t, org.Units, 3)
+	require.ErrorIs(t, env.P.PutUnit(ctx, env.Admin.Actor, orgA, registra.Unit{ID: "deep", Name: "Deep", Parent: "north"}), registra.ErrInvalidInput,
+		"two levels only")
+	_, err = env.P.Bootstrap(ctx, registra.BootstrapInput{Organisation: registra.Organisation{ClientCode: "NEW", Name: "New"},
+		Admin: registra.OperatorInput{Username: "root", Password: accesstest.Password}})
+	require.ErrorIs(t, err, registra.ErrConflict, "bootstrap works on an empty platform only")
+}
+
+// TestReopen: a platform reopened from its directory keeps its orders,
+// products, CA and operators' credentials.
+func TestReopen(t *testing.T) {
+	t.Parallel()
+	env := openEnv(t)
+	ctx := context.Background()
+	o, pr := env.Issued(t, orgA, 1)
+	root := env.P.Hierarchy().Root()
+	require.NoError(t, env.P.Close())
+
+	cfg := envConfig(env.Dir, env.Clock, env.EvidenceCA)
+	p, err := registra.Open(ctx, cfg)
+	require.NoError(t, err)
+	defer p.Close()
+	assert.True(t, root.Equal(p.Hierarchy().Root()))
+	rao := env.User(orgA, access.RoleRAO)
+	env.Advance(30 * time.Second)
+	s, err := p.Login(ctx, rao.Username, accesstest.Password, accesstest.Code(t, rao.Secret, env.Now()))
+	require.NoError(t, err)
+	got, err := p.GetOrder(ctx, s.Actor, o.ID)
+	require.NoError(t, err)
+	assert.Equal(t, o.Status, got.Status)
+	gp, err := p.GetProduct(ctx, s.Actor, pr.ID)
+	require.NoError(t, err)
+	assert.Equal(t, pr.Certificates[0].DER, gp.Certificates[0].DER)
+	_, err = p.ResendEnvelope(ctx, s.Actor, pr.ID, registra.PassphraseChoice{UseTaxCode: true})
+	require.NoError(t, err, "the vault key is the same")
+}

@@ -256,7 +256,7 @@ func testSearchOracle(t *testing.T, f *Fixture) {
 func testPagingDuringInserts(t *testing.T, f *Fixture) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	org, rows := seedSearch(t, f, rng, 90)
-	for _, q := range []store.SearchQuery{{Org: org}, {Org: org, Status: store.StatusActive},
+	for qi, q := range []store.SearchQuery{{Org: org}, {Org: org, Status: store.StatusActive},
 		{Org: org, ActivatedFrom: f.Base}} {
 		initial := oracle(q, rows)
 		op := rows[0].o.OperatorID
@@ -274,7 +274,7 @@ func testPagingDuringInserts(t *testing.T, f *Fixture) {
 				default:
 				}
 				at := f.Base.Add(time.Duration(i*37%(25*24)) * time.Hour)
-				o := store.Order{ID: fmt.Sprintf("ins-%s-%d", q.Status, i), OrgID: org, OperatorID: op, HolderID: holder,
+				o := store.Order{ID: fmt.Sprintf("ins-%d-%d", qi, i), OrgID: org, OperatorID: op, HolderID: holder,
 					ProductType: "firma-remota", CreatedAt: at}
 				cmds := []store.Command{store.PutOrder{Order: o, InitialStatus: store.StatusToIdentify},
 					store.ChangeStatus{Change: store.StatusChange{ID: "c1-" + o.ID, OrderID: o.ID, From: store.StatusToIdentify, To: store.StatusToIssue, At: at, ReasonCode: -1}},

@@ -33,6 +33,7 @@ type FieldError struct {
 	Rule  string
 }
 
+// Error names the field and the rule.
 func (e *FieldError) Error() string {
 	return "crl: " + e.Field + ": " + e.Rule
 }
@@ -48,6 +49,7 @@ type ReconcileError struct {
 	Extra   []*big.Int
 }
 
+// Error counts the missing and extra serials and names the first of each.
 func (e *ReconcileError) Error() string {
 	var b strings.Builder
 	b.WriteString("crl: reconcile:")
@@ -70,6 +72,7 @@ type LintError struct {
 	Results map[string]string
 }
 
+// Error lists the failing lints, sorted.
 func (e *LintError) Error() string {
 	names := make([]string, 0, len(e.Results))
 	for n, d := range e.Results {
@@ -88,6 +91,7 @@ type NumberError struct {
 	Number, Last *big.Int
 }
 
+// Error names both numbers.
 func (e *NumberError) Error() string {
 	return fmt.Sprintf("crl: crl number %s: not greater than last published %s", e.Number, e.Last)
 }

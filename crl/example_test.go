@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/registra-pki/registra/crl"
+	"github.com/registra-pki/registra/crl/crltest"
 )
 
 // exampleCA is a self-signed Ed25519 CRL issuer from a fixed seed.
@@ -82,4 +83,50 @@ func ExampleDeltaEntries() {
 	// 1 removeFromCRL 09:00
 	// 2 privilegeWithdrawn 09:00
 	// 3 removeFromCRL 11:00
+}
+
+func ExampleScheduler_PublishDue() {
+	ca := exampleCA()
+	store := crltest.NewStore()
+	journal := crltest.NewJournal()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s, err := crl.NewScheduler(crl.SchedulerConfig{
+		Scope: "example-ca", Source: store, Journal: journal, Signer: ca,
+		Publishers: []crl.Publisher{&crltest.Recorder{}}, Now: func() time.Time { return now },
+	})
+	if err != nil {
+		panic(err)
+	}
+	store.Issue(big.NewInt(7))
+	show := func(p crl.Pass) {
+		for _, c := range p.Published {
+			fmt.Printf("crl %s delta=%v entries=%d\n", c.Number, c.Delta, c.Entries)
+		}
+		for _, r := range p.Receipts {
+			fmt.Printf("receipt: serial %s %s %s on crl %s after %v, deadline met: %v\n", r.SerialNumber, r.Kind, r.Mode, r.CRLNumber, r.Lag(), !r.Missed())
+		}
+		fmt.Println("next due", p.Next.Format(time.TimeOnly))
+	}
+	p, err := s.PublishDue(context.Background(), now) // nothing published yet: full + delta
+	if err != nil {
+		panic(err)
+	}
+	show(p)
+
+	if _, err := store.Change(crl.Revoke, big.NewInt(7), crl.KeyCompromise, crl.Immediate, now); err != nil {
+		panic(err)
+	}
+	now = now.Add(5 * time.Second) // the coalescing window closes
+	p, err = s.PublishDue(context.Background(), now)
+	if err != nil {
+		panic(err)
+	}
+	show(p)
+	// Output:
+	// crl 1 delta=false entries=0
+	// crl 2 delta=true entries=0
+	// next due 12:30:00
+	// crl 3 delta=true entries=1
+	// receipt: serial 7 revoke immediate on crl 3 after 5s, deadline met: true
+	// next due 12:30:05
 }

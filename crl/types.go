@@ -254,8 +254,6 @@ type CRLInfo struct {
 type Head struct {
 	Full  *CRLInfo // nil before the first publication
 	Delta *CRLInfo // nil before the first publication
-	// Reserved is the largest CRL number ever reserved (nil: none).
-	Reserved *big.Int
 }
 
 // Seq returns the Seq of the newest change on a published CRL.

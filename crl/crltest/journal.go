@@ -67,9 +67,7 @@ func (j *Journal) Head(ctx context.Context, scope crl.Scope) (crl.Head, error) {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	h := j.scope(scope).head
-	h.Reserved = j.scope(scope).reserved
-	return h, nil
+	return j.scope(scope).head, nil
 }
 
 // Record moves the head forward and appends the receipts, or changes

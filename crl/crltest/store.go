@@ -181,9 +181,13 @@ type view struct {
 	seq uint64
 }
 
-func (v *view) Seq() uint64  { return v.seq }
+// Seq implements crl.View.
+func (v *view) Seq() uint64 { return v.seq }
+
+// Close implements crl.View.
 func (v *view) Close() error { return nil }
 
+// Status implements crl.View.
 func (v *view) Status(_ context.Context, serial *big.Int) (crl.Status, error) {
 	v.s.mu.Lock()
 	defer v.s.mu.Unlock()
@@ -234,8 +238,10 @@ func (v *view) listed(ctx context.Context, entryTable bool) iter.Seq2[crl.Entry,
 	}
 }
 
+// Entries implements crl.View (omitting dropped entries).
 func (v *view) Entries(ctx context.Context) iter.Seq2[crl.Entry, error] { return v.listed(ctx, true) }
 
+// Listed implements crl.View from the status records.
 func (v *view) Listed(ctx context.Context) iter.Seq2[*big.Int, error] {
 	return func(yield func(*big.Int, error) bool) {
 		for e, err := range v.listed(ctx, false) {
@@ -246,6 +252,7 @@ func (v *view) Listed(ctx context.Context) iter.Seq2[*big.Int, error] {
 	}
 }
 
+// Changes implements crl.View.
 func (v *view) Changes(_ context.Context, after uint64) iter.Seq2[crl.Change, error] {
 	return func(yield func(crl.Change, error) bool) {
 		v.s.mu.Lock()

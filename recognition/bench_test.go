@@ -130,3 +130,21 @@ func offlineEvidenceB(b *testing.B) recognition.Evidence {
 	}
 	return ev
 }
+
+// BenchmarkClamAVScan: one INSTREAM scan of a small PDF by a real clamd
+// over its Unix socket.
+func BenchmarkClamAVScan(b *testing.B) {
+	d := recognitiontest.StartClamd(b)
+	c, err := recognition.NewClamAV(recognition.ClamAVConfig{Address: d.Socket})
+	if err != nil {
+		b.Fatal(err)
+	}
+	form := recognitiontest.PDF("form")
+	ctx := context.Background()
+	for b.Loop() {
+		res, err := c.Scan(ctx, bytes.NewReader(form))
+		if err != nil || !res.Clean {
+			b.Fatal(res, err)
+		}
+	}
+}

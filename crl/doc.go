@@ -47,6 +47,17 @@
 // after reactivation. It encodes BasicOCSPResponse itself so that the nonce
 // sits in responseExtensions (RFC 6960 §4.4.1), where OpenSSL looks for it.
 //
+// # Wiring
+//
+// The root package satisfies [Source] and [Journal] from the store
+// (STORE.md: CRL entries streamed in serial order, CRL numbers reserved
+// durably per scope before signing, receipts), [StatusSource] from the
+// live status records, and [Signer] from the issuing CA and its delegated
+// OCSP responder ([KeySigner] wraps a certificate and a crypto.Signer). It
+// calls [Scheduler.Notify] after committing a status change and runs
+// [Scheduler.Run] under the scope's singleton lease. [Timeline] needs the
+// published CRLs and the change log, which the store keeps.
+//
 // # What this package does not do
 //
 // It does not decide statuses, reasons or deadlines (package lifecycle does),

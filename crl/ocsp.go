@@ -175,7 +175,10 @@ func subjectPublicKey(c *x509.Certificate) ([]byte, error) {
 	return bits.Bytes, nil
 }
 
-// Respond answers one DER OCSPRequest with a DER OCSPResponse. Malformed
+// Respond answers one DER OCSPRequest with a DER OCSPResponse, for the
+// first certificate the request names (as x/crypto/ocsp parses it; clients
+// such as openssl ask for one at a time). Signed requests are answered
+// malformedRequest, since signatures on requests are not supported. Malformed
 // requests get malformedRequest, requests about another issuer
 // unauthorized (RFC 6960 §2.3); the error is non-nil only when the
 // response could not be produced at all (then the answer is

@@ -219,7 +219,8 @@ type View interface {
 	// Seq is the Seq of the newest change visible in the view (0: none).
 	Seq() uint64
 	// Entries streams the CRL-entry table of the scope (every revoked or
-	// held certificate) in strictly ascending serial order.
+	// held certificate, expired ones included: they stay on the CRL) in
+	// strictly ascending serial order.
 	Entries(ctx context.Context) iter.Seq2[Entry, error]
 	// Listed streams, in ascending order, the serials the status records
 	// hold as revoked or held: an independent read that reconciles Entries.

@@ -9,9 +9,9 @@
 // [Verifier]:
 //
 //   - [Offline]: the applicant was seen in person and signed the paper form;
-//     the signed form, the recognition report and the document images are
-//     uploaded, with the recognising officer's details when a plain operator
-//     uploads them.
+//     the signed form, the recognition report (a scan, or a .p7m signed by
+//     the officer) and the document images are uploaded, with the
+//     recognising officer's details when a plain operator uploads them.
 //   - [LiveID]: in person; the RAO signs the recognition report as a CAdES
 //     .p7m, which must be signed with the acting RAO's certificate; then the
 //     applicant signs the request form with a one-shot certificate
@@ -21,12 +21,20 @@
 //     OTP signature.
 //   - [SignID]: the applicant signs the form with an existing qualified
 //     signature; the .p7m is verified (signature, chain, signing time,
-//     revocation, QcCompliance, nonRepudiation), the signer is matched with
-//     the applicant (serialNumber TINIT-<tax code>, given name, surname) and
-//     the file is scanned by an antivirus [Scanner].
+//     revocation from a supplied CRL or the distribution point,
+//     QcCompliance, nonRepudiation), the signer is matched with the
+//     applicant (serialNumber TINIT-<tax code>, given name, surname) and the
+//     file and its content are scanned by an antivirus [Scanner] ([ClamAV]
+//     over clamd's INSTREAM; without one, [NoScanner] makes Sign ID
+//     unavailable).
 //   - [SPID]: remote; a SAML response from the configured identity provider
 //     is verified with github.com/crewjam/saml and its attributes are
-//     matched with the applicant; products so recognised are usage-limited.
+//     matched with the applicant; the form is then signed by OTP, and
+//     products so recognised are usage-limited.
+//
+// Uploads are sniffed, never trusted by name: JPEG, PNG, PDF and .p7m only,
+// each within a size limit, and identity documents as front and back or one
+// image with both sides.
 //
 // # Evidence
 //
@@ -49,6 +57,12 @@
 // [*VerificationError] returned carries all of them.
 //
 // # What the package does not do
+//
+// Signing times are the signer's claim (no RFC 3161 timestamps are
+// required); revocation is checked on CRLs, not OCSP; trust anchors are
+// given by the caller (loading the EU trusted lists is out of scope); and
+// github.com/crewjam/saml checks SAML validity windows against the process
+// clock, to which SPID adds its own check with the configured clock.
 //
 // It does not store anything, issue the holder's certificate, or send mail:
 // the one-shot certificate comes through [OneShotIssuer], OTPs go out

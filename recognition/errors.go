@@ -72,6 +72,7 @@ type FieldError struct {
 	Rule  string // the rule it breaks, e.g. "is required"
 }
 
+// Error returns the message, "recognition: ..." as the package writes them.
 func (e *FieldError) Error() string {
 	return fmt.Sprintf("recognition: %s: %s", e.Field, e.Rule)
 }
@@ -85,6 +86,7 @@ type InputError struct {
 	Fields []*FieldError
 }
 
+// Error returns the message, "recognition: ..." as the package writes them.
 func (e *InputError) Error() string {
 	if len(e.Fields) == 1 {
 		return e.Fields[0].Error()
@@ -132,6 +134,7 @@ type CheckError struct {
 	Err    error     // the underlying cause, if any
 }
 
+// Error returns the message, "recognition: ..." as the package writes them.
 func (e *CheckError) Error() string {
 	msg := "recognition: " + string(e.Check) + ": " + e.Detail
 	if e.Err != nil {
@@ -158,6 +161,7 @@ type VerificationError struct {
 	Failed []*CheckError
 }
 
+// Error returns the message, "recognition: ..." as the package writes them.
 func (e *VerificationError) Error() string {
 	if len(e.Failed) == 1 {
 		return e.Failed[0].Error()
@@ -194,6 +198,7 @@ type InfectedError struct {
 	Engine string // the scanner that found it
 }
 
+// Error returns the message, "recognition: ..." as the package writes them.
 func (e *InfectedError) Error() string {
 	return fmt.Sprintf("recognition: antivirus: %s found by %s", e.Threat, e.Engine)
 }

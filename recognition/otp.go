@@ -211,6 +211,7 @@ type OTPError struct {
 	Remaining int
 }
 
+// Error returns the message, "recognition: ..." as the package writes them.
 func (e *OTPError) Error() string {
 	if e.Remaining == 0 {
 		return "recognition: otp: code does not match: no attempts left"

@@ -165,8 +165,8 @@ type VerifiedBundle struct {
 }
 
 // VerifySealed verifies a sealed bundle offline: the CMS signature over the
-// manifest, the signing-certificate binding, the sealer's chain to opts.Roots
-// at the signing time, the manifest's canonical form, and the SHA-256 and
+// manifest, the signing-certificate binding, the sealer certificate's key
+// usage and its chain to opts.Roots at the signing time, the manifest's canonical form, and the SHA-256 and
 // size of every artefact, with no artefact missing or extra. Every failure is
 // reported: the error is a [*VerificationError] listing each failed check.
 func VerifySealed(s *Sealed, opts SealVerifyOptions) (*VerifiedBundle, error) {
@@ -188,6 +188,10 @@ func VerifySealed(s *Sealed, opts SealVerifyOptions) (*VerifiedBundle, error) {
 		failed = append(failed, ce)
 	}
 	out := &VerifiedBundle{SigningTime: msg.SigningTime, Sealer: msg.Signer}
+	if msg.Signer.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
+		failed = append(failed, &CheckError{Check: CheckKeyUsage, Kind: ErrChain,
+			Detail: "sealer certificate allows neither digitalSignature nor contentCommitment"})
+	}
 	if msg.SigningTime.IsZero() {
 		failed = append(failed, &CheckError{Check: CheckSigningTime, Kind: ErrSigningTime, Detail: "signing time missing"})
 	} else {

@@ -232,3 +232,17 @@ func cloneEvidence(e recognition.Evidence) recognition.Evidence {
 	}
 	return c
 }
+
+func TestVerifySealedRefusesCAKey(t *testing.T) {
+	t.Parallel()
+	p := newPKI(t)
+	ev := offlineEvidence(t)
+	manifest, err := ev.Manifest.Canonical()
+	require.NoError(t, err)
+	// Signed by the issuing CA's own key: a certificate for certSign only.
+	sig := recognitiontest.SignP7M(t, manifest, p.issuing.Cert, p.issuing.Key, nil, recognitiontest.SignOptions{})
+	_, err = recognition.VerifySealed(&recognition.Sealed{Signature: sig, Artefacts: ev.Artefacts}, recognition.SealVerifyOptions{Roots: p.root.Pool()})
+	ve, ok := errorsAs[*recognition.VerificationError](err)
+	require.True(t, ok)
+	assert.Equal(t, []recognition.CheckName{recognition.CheckKeyUsage}, ve.Checks())
+}

@@ -63,16 +63,20 @@ func StartClamd(t testing.TB) *Clamd {
 		t.Fatal(err)
 	}
 	socket := filepath.Join(dir, "clamd.sock")
-	conf := strings.Join([]string{
+	lines := []string{
 		"DatabaseDirectory " + db,
 		"LocalSocket " + socket,
 		"Foreground yes",
 		"PidFile " + filepath.Join(dir, "clamd.pid"),
-		"User root",
 		"StreamMaxLength 25M",
 		"LogFile " + filepath.Join(dir, "clamd.log"),
-		"",
-	}, "\n")
+	}
+	if os.Geteuid() == 0 {
+		// As root, clamd would otherwise switch to the clamav user, which
+		// cannot read the test's temporary directory.
+		lines = append(lines, "User root")
+	}
+	conf := strings.Join(lines, "\n") + "\n"
 	confPath := filepath.Join(dir, "clamd.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)

@@ -150,6 +150,7 @@ func (idp *IdP) Login(t testing.TB, loginURL, user, password string) string {
 // assertion.
 type spidAssertionMaker struct{ idp *IdP }
 
+// MakeAssertion builds the default assertion with the user's SPID attributes.
 func (m spidAssertionMaker) MakeAssertion(req *saml.IdpAuthnRequest, session *saml.Session) error {
 	s := *session
 	m.idp.mu.Lock()

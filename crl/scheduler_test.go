@@ -145,15 +145,18 @@ func TestSchedulerSevenDays(t *testing.T) {
 		assert.Less(t, fulls+deltas, len(all))
 		// nextUpdate never lapsed: fulls came at most FullInterval apart.
 		assert.LessOrEqual(t, counter.maxFullGap, 6*time.Hour+time.Minute)
+		assert.LessOrEqual(t, counter.maxDeltaGap, 30*time.Minute+time.Minute, "delta CRLs reissued well before their 2 h nextUpdate")
 	})
 }
 
 // countingSink keeps metadata only (no DER), for long simulations.
 type countingSink struct {
-	mu         chan struct{}
-	meta       []crl.Published
-	lastFull   time.Time
-	maxFullGap time.Duration
+	mu          chan struct{}
+	meta        []crl.Published
+	lastFull    time.Time
+	maxFullGap  time.Duration
+	lastDelta   time.Time
+	maxDeltaGap time.Duration
 }
 
 func (c *countingSink) lock() {
@@ -170,6 +173,12 @@ func (c *countingSink) Publish(_ context.Context, p *crl.Published) error {
 	m := *p
 	m.DER = nil
 	c.meta = append(c.meta, m)
+	if p.Delta {
+		if !c.lastDelta.IsZero() {
+			c.maxDeltaGap = max(c.maxDeltaGap, p.ThisUpdate.Sub(c.lastDelta))
+		}
+		c.lastDelta = p.ThisUpdate
+	}
 	if !p.Delta {
 		if !c.lastFull.IsZero() {
 			c.maxFullGap = max(c.maxFullGap, p.ThisUpdate.Sub(c.lastFull))

@@ -44,7 +44,12 @@ const (
 // hierarchy keys, e.g. RFC 7512 pkcs11: URIs with id and object for
 // adapters/hsm. They are used only when [HierarchyConfig.KeyManager] is set.
 type KeyNames struct {
-	Root, Issuing, OCSP string
+	// Root names the root CA key.
+	Root string
+	// Issuing names the issuing CA key.
+	Issuing string
+	// OCSP names the OCSP signer key.
+	OCSP string
 }
 
 // HierarchyConfig configures [OpenHierarchy].
@@ -215,8 +220,10 @@ type manifestEntry struct {
 // Creating makes the three keys (through the key manager or in software),
 // builds, lints and signs the three certificates, writes them as PEM files
 // and then, last, the manifest: a crash before that leaves no manifest, and
-// the next call starts again (keys left in an HSM by the failed attempt are
-// not reused).
+// the next call starts again. Software keys are then simply overwritten;
+// keys that a failed attempt left in an HSM are not reused, and a key
+// manager that refuses to create a key under an existing name needs new
+// [KeyNames] (or the old objects deleted).
 //
 // Opening reads the manifest and checks, in order: that it is registra's
 // (format and version), the key algorithm, each certificate file against its

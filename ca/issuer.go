@@ -399,7 +399,10 @@ type PairRequest struct {
 
 // Pair holds the two certificates of an on-device product.
 type Pair struct {
-	Signature, Authentication *Issued
+	// Signature is the qualified signature certificate.
+	Signature *Issued
+	// Authentication is the authentication certificate.
+	Authentication *Issued
 }
 
 // PreparePair prepares both certificates of a pair. Both requests are

@@ -54,7 +54,9 @@ var (
 // PDSLocation is one PKI Disclosure Statement: an https URL and the
 // two-letter ISO 639-1 language of the document (ETSI EN 319 412-5 §4.3.4).
 type PDSLocation struct {
-	URL      string `asn1:"ia5"`
+	// URL is where the statement is published; https only.
+	URL string `asn1:"ia5"`
+	// Language is the ISO 639-1 code of the statement, lower case.
 	Language string `asn1:"printable"`
 }
 

@@ -247,11 +247,14 @@ func (c Code) Place() string { return toBase(c.s)[11:15] }
 
 // Person is what a tax code is computed from.
 type Person struct {
-	Surname   string
+	// Surname is the family name as on the identity document.
+	Surname string
+	// GivenName is the given name(s) as on the identity document.
 	GivenName string
 	// BirthDate is the date of birth; only year, month and day are used.
 	BirthDate time.Time
-	Sex       Sex
+	// Sex is the sex recorded at birth, encoded in the day field.
+	Sex Sex
 	// Place is the cadastral code of the municipality of birth (e.g.
 	// "H501" for Rome) or "Z" + 3 digits for a foreign country.
 	Place string

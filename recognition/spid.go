@@ -11,9 +11,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/beevik/etree"
 	"github.com/crewjam/saml"
 	dsig "github.com/russellhaering/goxmldsig"
 
@@ -283,7 +285,12 @@ func (v *SPID) checkResponse(ctx context.Context, r *recorder, subject string, r
 		r.fail(&CheckError{Check: CheckSAML, Kind: ErrSignature, Detail: "response from " + idp + " refused", Err: err}, subject, idp)
 		return nil
 	}
-	r.pass(CheckSAML, subject, idp, "signature, issuer, destination, audience, request ID")
+	if weak := weakSignatureAlgorithms(raw, a); len(weak) > 0 {
+		r.fail(&CheckError{Check: CheckSAML, Kind: ErrSignature,
+			Detail: "signed with SHA-1, which SPID does not accept: " + strings.Join(weak, ", ")}, subject, idp)
+		return nil
+	}
+	r.pass(CheckSAML, subject, idp, "signature (SHA-256 or stronger), issuer, destination, audience, request ID")
 	var ce *CheckError
 	skew := v.cfg.MaxClockSkew
 	switch {
@@ -398,4 +405,32 @@ func sameMobile(a, b string) bool {
 		return n
 	}
 	return norm(a) != "" && norm(a) == norm(b)
+}
+
+// weakSignatureAlgorithms returns the SHA-1 signature and digest algorithms
+// used by the XML signatures of the response and of its (possibly
+// decrypted) assertion: SPID requires SHA-256 or stronger (Regole tecniche
+// SPID, "Firma delle asserzioni"). The digests inside an encrypted key
+// (RSA-OAEP) are not signature digests and are not looked at.
+func weakSignatureAlgorithms(raw []byte, a *saml.Assertion) []string {
+	var sigs []*etree.Element
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(raw); err == nil {
+		sigs = append(sigs, doc.FindElements("//Signature")...)
+	}
+	if a.Signature != nil {
+		sigs = append(sigs, a.Signature)
+	}
+	var weak []string
+	for _, sig := range sigs {
+		els := sig.FindElements("./SignedInfo/SignatureMethod")
+		els = append(els, sig.FindElements("./SignedInfo/Reference/DigestMethod")...)
+		for _, el := range els {
+			alg := el.SelectAttrValue("Algorithm", "")
+			if strings.HasSuffix(alg, "sha1") && !slices.Contains(weak, alg) {
+				weak = append(weak, alg)
+			}
+		}
+	}
+	return weak
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	dsig "github.com/russellhaering/goxmldsig"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -75,10 +76,15 @@ func (w *spidWorld) verifier(t *testing.T, edit func(*recognition.SPIDConfig)) *
 // and the request ID.
 func (w *spidWorld) login(t *testing.T, v *recognition.SPID, user string) (string, string) {
 	t.Helper()
+	return w.loginAt(t, w.idp, v, user)
+}
+
+func (w *spidWorld) loginAt(t *testing.T, idp *recognitiontest.IdP, v *recognition.SPID, user string) (string, string) {
+	t.Helper()
 	lr, err := v.NewLoginRequest("ord-spid")
 	require.NoError(t, err)
-	require.True(t, strings.HasPrefix(lr.URL, w.idp.HTTP.URL+"/sso?SAMLRequest="), lr.URL)
-	return w.idp.Login(t, lr.URL, user, "correct horse"), lr.ID
+	require.True(t, strings.HasPrefix(lr.URL, idp.HTTP.URL+"/sso?SAMLRequest="), lr.URL)
+	return idp.Login(t, lr.URL, user, "correct horse"), lr.ID
 }
 
 func (w *spidWorld) submission(resp, requestID string) recognition.Submission {
@@ -205,6 +211,21 @@ func TestSPID(t *testing.T) {
 			require.True(t, ok, tc.name)
 			assert.ElementsMatch(t, tc.checks, ve.Checks(), tc.name)
 		}
+	})
+
+	t.Run("sha-1 signature", func(t *testing.T) {
+		t.Parallel()
+		old := recognitiontest.NewIdP(t)
+		old.Server.IDP.SignatureMethod = dsig.RSASHA1SignatureMethod
+		v := w.verifier(t, func(c *recognition.SPIDConfig) { c.IdPMetadata = old.Metadata(t) })
+		md, err := v.Metadata()
+		require.NoError(t, err)
+		old.RegisterSP(t, "registra", md)
+		old.AddUser(t, "nicolo", "correct horse", spidAttrs(w.applicant))
+		resp, id := w.loginAt(t, old, v, "nicolo")
+		_, err = v.Verify(ctx, w.submission(resp, id))
+		require.ErrorIs(t, err, recognition.ErrSignature)
+		assert.ErrorContains(t, err, "SHA-1")
 	})
 
 	t.Run("bad input", func(t *testing.T) {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/crewjam/saml"
 	"github.com/crewjam/saml/samlidp"
+	dsig "github.com/russellhaering/goxmldsig"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -61,6 +62,9 @@ func NewIdP(t testing.TB) *IdP {
 		t.Fatalf("samlidp: %v", err)
 	}
 	srv.IDP.AssertionMaker = spidAssertionMaker{idp: idp}
+	// SPID requires SHA-256 signatures; samlidp defaults to SHA-1. A test
+	// may set Server.IDP.SignatureMethod back before the first login.
+	srv.IDP.SignatureMethod = dsig.RSASHA256SignatureMethod
 	idp.Server = srv
 	handler = srv
 	return idp

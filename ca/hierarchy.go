@@ -70,7 +70,7 @@ type HierarchyConfig struct {
 	// KeyPassword, when set, encrypts software keys (PBES2, AES-256-CBC)
 	// and is needed to reopen them. Nil means unencrypted files, protected
 	// only by their 0600 mode.
-	KeyPassword []byte
+	KeyPassword Password
 	// KeyAlgorithm is the algorithm of the three keys. Zero means
 	// [ECDSAP256] for a new hierarchy and "whatever the manifest says" for
 	// an existing one; a non-zero value must match an existing manifest.

@@ -147,18 +147,18 @@ func TestHierarchyKeyManager(t *testing.T) {
 func TestHierarchyKeyPassword(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	h := catest.NewHierarchy(t, catest.WithDir(dir), catest.WithKeyPassword([]byte("correct horse")))
+	h := catest.NewHierarchy(t, catest.WithDir(dir), catest.WithKeyPassword(ca.Password("correct horse")))
 	b, err := os.ReadFile(filepath.Join(dir, "keys", "issuing.key"))
 	require.NoError(t, err)
 	block, _ := pem.Decode(b)
 	require.NotNil(t, block)
 	assert.Equal(t, "ENCRYPTED PRIVATE KEY", block.Type)
 
-	again := catest.NewHierarchy(t, catest.WithDir(dir), catest.WithKeyPassword([]byte("correct horse")))
+	again := catest.NewHierarchy(t, catest.WithDir(dir), catest.WithKeyPassword(ca.Password("correct horse")))
 	assert.Equal(t, h.Root().Raw, again.Root().Raw)
 
 	cfg := catest.HierarchyConfig(dir)
-	cfg.KeyPassword = []byte("wrong")
+	cfg.KeyPassword = ca.Password("wrong")
 	_, err = ca.OpenHierarchy(context.Background(), cfg)
 	assert.ErrorIs(t, err, ca.ErrHierarchy)
 }

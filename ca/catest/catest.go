@@ -36,7 +36,7 @@ type options struct {
 	names    ca.KeyNames
 	now      func() time.Time
 	linter   *ca.Linter
-	password []byte
+	password ca.Password
 }
 
 // Option changes what [NewHierarchy] and [NewIssuer] build.
@@ -62,7 +62,7 @@ func WithNow(now func() time.Time) Option { return func(o *options) { o.now = no
 func WithLinter(l *ca.Linter) Option { return func(o *options) { o.linter = l } }
 
 // WithKeyPassword encrypts the software keys.
-func WithKeyPassword(pw []byte) Option { return func(o *options) { o.password = pw } }
+func WithKeyPassword(pw ca.Password) Option { return func(o *options) { o.password = pw } }
 
 func build(t testing.TB, opts []Option) options {
 	t.Helper()

@@ -42,6 +42,9 @@ var (
 	// serialNumber and names, SPID attributes, the acting RAO) differs from
 	// the applicant's or operator's data.
 	ErrIdentityMismatch = errors.New("recognition: identity does not match")
+	// ErrAssurance: the SPID authentication level is below the one
+	// required.
+	ErrAssurance = errors.New("recognition: authentication level too low")
 	// ErrInfected: the antivirus scanner found a threat in an upload.
 	ErrInfected = errors.New("recognition: file is infected")
 	// ErrScannerUnavailable: no antivirus scanner is configured or it cannot

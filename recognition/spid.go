@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,16 @@ const (
 
 // spidAttributes are the attributes requested, recorded and matched.
 var spidAttributes = []string{SPIDFiscalNumber, SPIDName, SPIDFamilyName, SPIDDateOfBirth, SPIDEmail, SPIDMobilePhone}
+
+// SPIDLevelPrefix is the prefix of the SPID authentication context classes:
+// SpidL1 (password), SpidL2 (two factors), SpidL3 (smart card or
+// equivalent).
+const SPIDLevelPrefix = "https://www.spid.gov.it/SpidL"
+
+// DefaultSPIDLevel is the minimum level required when the configuration
+// leaves it zero: two-factor authentication, the level AgID requires for
+// remote identification before issuing a qualified certificate.
+const DefaultSPIDLevel = 2
 
 // UsageLimitationSPID is the usage limitation of products recognised by
 // SPID (Manuale operatore, "SPID Recognition Product Request").
@@ -65,6 +76,9 @@ type SPIDConfig struct {
 	// Replay refuses an assertion ID accepted before. Nil means a
 	// [MemoryReplayGuard] private to this SPID.
 	Replay ReplayGuard
+	// MinLevel is the minimum SPID level (1 to 3) requested and accepted.
+	// Zero means [DefaultSPIDLevel].
+	MinLevel int
 	// MaxClockSkew is allowed around the assertion's validity. Zero means
 	// [DefaultSAMLClockSkew].
 	MaxClockSkew time.Duration
@@ -100,6 +114,9 @@ func (c *SPIDConfig) Validate() error {
 		fe.add("certificate", "is required")
 	} else if c.Key != nil && !c.Key.PublicKey.Equal(c.Certificate.PublicKey) {
 		fe.add("key", "does not match the certificate")
+	}
+	if c.MinLevel < 0 || c.MinLevel > 3 {
+		fe.add("min_level", "must be between 0 and 3")
 	}
 	if c.MaxClockSkew < 0 {
 		fe.add("max_clock_skew", "must not be negative")
@@ -158,6 +175,9 @@ func NewSPID(cfg SPIDConfig) (*SPID, error) {
 	if cfg.MaxResponseSize == 0 {
 		cfg.MaxResponseSize = DefaultMaxSAMLResponseSize
 	}
+	if cfg.MinLevel == 0 {
+		cfg.MinLevel = DefaultSPIDLevel
+	}
 	sp := &saml.ServiceProvider{
 		EntityID:          cfg.EntityID,
 		Key:               cfg.Key,
@@ -167,6 +187,10 @@ func NewSPID(cfg SPIDConfig) (*SPID, error) {
 		IDPMetadata:       idp,
 		AuthnNameIDFormat: saml.TransientNameIDFormat,
 		SignatureMethod:   dsig.RSASHA256SignatureMethod,
+		RequestedAuthnContext: &saml.RequestedAuthnContext{
+			Comparison:           "minimum",
+			AuthnContextClassRef: SPIDLevelPrefix + strconv.Itoa(cfg.MinLevel),
+		},
 	}
 	replay := cfg.Replay
 	if replay == nil {
@@ -314,11 +338,17 @@ func (v *SPID) checkResponse(ctx context.Context, r *recorder, subject string, r
 		return nil
 	}
 	r.pass(CheckReplay, subject, "assertion "+a.ID, "")
-	for _, st := range a.AuthnStatements {
-		if st.AuthnContext.AuthnContextClassRef != nil {
-			r.manifest.Attributes["spid_level"] = st.AuthnContext.AuthnContextClassRef.Value
-		}
+	level, class := spidLevel(a)
+	ce = nil
+	if level < v.cfg.MinLevel {
+		ce = &CheckError{Check: CheckSAML, Kind: ErrAssurance,
+			Detail: fmt.Sprintf("authentication context %q is below SpidL%d", class, v.cfg.MinLevel)}
 	}
+	r.record(CheckSAML, subject, fmt.Sprintf("SpidL%d or higher", v.cfg.MinLevel), "authentication level", ce)
+	if ce != nil {
+		return nil
+	}
+	r.manifest.Attributes["spid_level"] = class
 	r.manifest.Attributes["spid_idp"] = idp
 	r.manifest.Attributes["spid_assertion_id"] = a.ID
 	return a
@@ -433,4 +463,22 @@ func weakSignatureAlgorithms(raw []byte, a *saml.Assertion) []string {
 		}
 	}
 	return weak
+}
+
+// spidLevel returns the SPID level of the assertion's authentication
+// context (0 when it is not a SPID level) and the class reference.
+func spidLevel(a *saml.Assertion) (int, string) {
+	for _, st := range a.AuthnStatements {
+		if st.AuthnContext.AuthnContextClassRef == nil {
+			continue
+		}
+		class := strings.TrimSpace(st.AuthnContext.AuthnContextClassRef.Value)
+		if n, ok := strings.CutPrefix(class, SPIDLevelPrefix); ok {
+			if l, err := strconv.Atoi(n); err == nil && l >= 1 && l <= 3 {
+				return l, class
+			}
+		}
+		return 0, class
+	}
+	return 0, ""
 }

@@ -112,6 +112,7 @@ func TestSPID(t *testing.T) {
 		assert.Equal(t, "ROSSI", m.Attributes["spid_familyName"])
 		assert.Equal(t, "3331234567", m.Attributes["spid_mobilePhone"])
 		assert.NotEmpty(t, m.Attributes["spid_assertion_id"])
+		assert.Equal(t, "https://www.spid.gov.it/SpidL2", m.Attributes["spid_level"])
 		for _, k := range m.Method.Requirements().Artefacts {
 			_, ok := m.Artefact(k)
 			assert.True(t, ok, "artefact %s", k)
@@ -226,6 +227,26 @@ func TestSPID(t *testing.T) {
 		_, err = v.Verify(ctx, w.submission(resp, id))
 		require.ErrorIs(t, err, recognition.ErrSignature)
 		assert.ErrorContains(t, err, "SHA-1")
+	})
+
+	t.Run("spid level too low", func(t *testing.T) {
+		t.Parallel()
+		l1 := recognitiontest.NewIdP(t)
+		l1.Level = "https://www.spid.gov.it/SpidL1"
+		v := w.verifier(t, func(c *recognition.SPIDConfig) { c.IdPMetadata = l1.Metadata(t) })
+		md, err := v.Metadata()
+		require.NoError(t, err)
+		l1.RegisterSP(t, "registra", md)
+		l1.AddUser(t, "nicolo", "correct horse", spidAttrs(w.applicant))
+		resp, id := w.loginAt(t, l1, v, "nicolo")
+		_, err = v.Verify(ctx, w.submission(resp, id))
+		require.ErrorIs(t, err, recognition.ErrAssurance)
+		assert.ErrorContains(t, err, "below SpidL2")
+
+		lenient := w.verifier(t, func(c *recognition.SPIDConfig) { c.IdPMetadata = l1.Metadata(t); c.MinLevel = 1 })
+		resp, id = w.loginAt(t, l1, lenient, "nicolo")
+		_, err = lenient.Verify(ctx, w.submission(resp, id))
+		require.NoError(t, err)
 	})
 
 	t.Run("bad input", func(t *testing.T) {

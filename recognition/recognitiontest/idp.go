@@ -32,6 +32,9 @@ import (
 // samlidp) that releases SPID attributes (fiscalNumber, name, familyName,
 // dateOfBirth, email, mobilePhone) for its users.
 type IdP struct {
+	// Level is the authentication context class the assertions carry.
+	// NewIdP sets "https://www.spid.gov.it/SpidL2"; set it before a login.
+	Level  string
 	Server *samlidp.Server
 	HTTP   *httptest.Server
 	Key    *rsa.PrivateKey
@@ -45,7 +48,7 @@ type IdP struct {
 // test.
 func NewIdP(t testing.TB) *IdP {
 	t.Helper()
-	idp := &IdP{attrs: map[string]map[string]string{}}
+	idp := &IdP{attrs: map[string]map[string]string{}, Level: "https://www.spid.gov.it/SpidL2"}
 	var handler http.Handler
 	idp.HTTP = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(idp.HTTP.Close)
@@ -166,7 +169,16 @@ func (m spidAssertionMaker) MakeAssertion(req *saml.IdpAuthnRequest, session *sa
 			Values: []saml.AttributeValue{{Type: "xs:string", Value: attrs[k]}},
 		})
 	}
-	return saml.DefaultAssertionMaker{}.MakeAssertion(req, &s)
+	if err := (saml.DefaultAssertionMaker{}).MakeAssertion(req, &s); err != nil {
+		return err
+	}
+	m.idp.mu.Lock()
+	level := m.idp.Level
+	m.idp.mu.Unlock()
+	for i := range req.Assertion.AuthnStatements {
+		req.Assertion.AuthnStatements[i].AuthnContext.AuthnContextClassRef = &saml.AuthnContextClassRef{Value: level}
+	}
+	return nil
 }
 
 // SelfSignedRSA returns an RSA-2048 key and a self-signed certificate, as

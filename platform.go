@@ -50,6 +50,7 @@ type Platform struct {
 	catalogue []ProductType
 	evidence  *x509.CertPool
 	holderID  string // the scheduler's lease holder name
+	pub       *publication
 
 	wake      chan struct{}
 	closeOnce sync.Once
@@ -157,6 +158,9 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 	if p.accounts, err = openAccounts(ctx, filepath.Join(cfg.Dir, "accounts"), kf); err != nil {
 		return nil, &Error{Op: "open", Err: err}
 	}
+	if err := p.openPublication(); err != nil {
+		return nil, &Error{Op: "open", Err: err}
+	}
 	p.evidence = cfg.EvidenceRoots
 	if p.evidence == nil {
 		p.evidence = x509.NewCertPool()
@@ -244,6 +248,9 @@ type auditDetails struct {
 	Input   string `json:"input,omitempty"`
 	Rule    string `json:"rule,omitempty"`
 	Unit    string `json:"unit,omitempty"`
+	// Change is the ID of the status change committed with the event: the
+	// CRL publisher reads the change log through it.
+	Change string `json:"change,omitempty"`
 }
 
 // Audit outcomes.

@@ -102,9 +102,9 @@ func (p *Platform) runDueOrder(ctx context.Context, tok *store.LeaseToken, oc *o
 	if err != nil {
 		return wrap("schedule", err)
 	}
-	cmds := []store.Command{changeCommand(oc.order.ID, oc.status.Version, tr),
-		auditEvent(oc.order.OrgID, tr.Actor, auditAction(a), oc.order.ID, now,
-			auditDetails{Outcome: outcomeDone, From: tr.From.String(), To: tr.To.String()})}
+	cs := changeCommand(oc.order.ID, oc.status.Version, tr)
+	cmds := []store.Command{cs, auditEvent(oc.order.OrgID, tr.Actor, auditAction(a), oc.order.ID, now,
+		auditDetails{Outcome: outcomeDone, From: tr.From.String(), To: tr.To.String(), Change: cs.Change.ID})}
 	if _, err := p.store.Apply(ctx, &store.Batch{Fence: tok, Commands: cmds}); err != nil {
 		if errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrLeaseLost) {
 			// The order changed meanwhile (an operator acted): the next
@@ -112,6 +112,9 @@ func (p *Platform) runDueOrder(ctx context.Context, tok *store.LeaseToken, oc *o
 			return nil
 		}
 		return wrap("schedule", err)
+	}
+	if tr.Pending != nil {
+		p.pub.scheduler.Notify()
 	}
 	switch {
 	case tr.To == lifecycle.StatusExpired:
@@ -127,11 +130,25 @@ func (p *Platform) runDueOrder(ctx context.Context, tok *store.LeaseToken, oc *o
 	return nil
 }
 
-// Run runs the scheduler until ctx ends: a pass of [Platform.RunDue], then a
-// sleep until the next automatic transition, at most
+// Run runs the platform's background work until ctx ends, and returns
+// ctx's error: the time-driven transitions (a pass of [Platform.RunDue],
+// then a sleep until the next automatic transition, at most
 // Config.SchedulerInterval, cut short when an operator's action moves the
-// next event (an issuance or a suspension). It returns ctx's error.
+// next event) and the CRL scheduler, which publishes every pending change of
+// revocation status before its deadline.
 func (p *Platform) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	crlDone := make(chan error, 1)
+	go func() { crlDone <- p.pub.scheduler.Run(ctx) }()
+	err := p.runLifecycle(ctx)
+	cancel()
+	<-crlDone
+	return err
+}
+
+// runLifecycle is Run's loop of time-driven transitions.
+func (p *Platform) runLifecycle(ctx context.Context) error {
 	interval := p.cfg.SchedulerInterval
 	if interval == 0 {
 		interval = DefaultSchedulerInterval

@@ -233,16 +233,21 @@ func changeCommand(orderID string, expect uint64, tr lifecycle.Transition) store
 // batch.
 func (p *Platform) commit(ctx context.Context, oc *orderCtx, tr lifecycle.Transition, input string, extra ...store.Command) error {
 	cmds := slices.Clone(extra)
+	d := auditDetails{Outcome: outcomeDone, From: tr.From.String(), To: tr.To.String(), Input: input}
 	if tr.From != tr.To || tr.Pending != nil {
-		cmds = append([]store.Command{changeCommand(oc.order.ID, oc.status.Version, tr)}, cmds...)
+		cs := changeCommand(oc.order.ID, oc.status.Version, tr)
+		d.Change = cs.Change.ID
+		cmds = append([]store.Command{cs}, cmds...)
 	}
-	cmds = append(cmds, auditEvent(oc.order.OrgID, tr.Actor, auditAction(tr.Action), oc.order.ID, tr.At,
-		auditDetails{Outcome: outcomeDone, From: tr.From.String(), To: tr.To.String(), Input: input}))
+	cmds = append(cmds, auditEvent(oc.order.OrgID, tr.Actor, auditAction(tr.Action), oc.order.ID, tr.At, d))
 	if _, err := p.apply(ctx, auditAction(tr.Action), cmds...); err != nil {
 		return err
 	}
 	if tr.To == lifecycle.StatusActive || tr.To == lifecycle.StatusSuspended {
 		p.notify()
+	}
+	if tr.Pending != nil {
+		p.pub.scheduler.Notify()
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -197,6 +198,7 @@ type Ticket struct {
 
 	issuer   *Issuer
 	template *x509.Certificate
+	tbs      []byte // private copy of TBS: changing the exported field changes nothing
 	used     atomic.Bool
 }
 
@@ -320,6 +322,7 @@ func (i *Issuer) Prepare(ctx context.Context, req Request) (*Ticket, error) {
 		LintCertificate: lintDER,
 		issuer:          i,
 		template:        tmpl,
+		tbs:             bytes.Clone(tbs),
 	}, nil
 }
 
@@ -341,7 +344,8 @@ func (i *Issuer) profileExtensions(in templateInput) ([]x509util.Extension, erro
 // Sign signs a ticket from [Issuer.Prepare] with the issuing CA key, through
 // smallstep's softcas, and checks that the certificate carries exactly the
 // linted TBS. A ticket is signed at most once: a second call, or a ticket of
-// another issuer, fails with [ErrTicket].
+// another issuer, fails with [ErrTicket]. A failed Sign also uses the
+// ticket up; prepare a new one (with a new serial) to try again.
 func (i *Issuer) Sign(ctx context.Context, t *Ticket) (*Issued, error) {
 	if t == nil || t.issuer != i {
 		return nil, fmt.Errorf("%w: prepared by another issuer", ErrTicket)
@@ -360,7 +364,7 @@ func (i *Issuer) Sign(ctx context.Context, t *Ticket) (*Issued, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSigning, err)
 	}
-	if !bytes.Equal(resp.Certificate.RawTBSCertificate, t.TBS) {
+	if !bytes.Equal(resp.Certificate.RawTBSCertificate, t.tbs) {
 		return nil, fmt.Errorf("%w: signed certificate differs from the linted one", ErrSigning)
 	}
 	if err := ctx.Err(); err != nil {
@@ -418,7 +422,7 @@ func (i *Issuer) PreparePair(ctx context.Context, req PairRequest) (sig, auth *T
 	if req.Authentication.Holder == (Holder{}) {
 		req.Authentication.Holder = req.Signature.Holder
 	}
-	if req.Authentication.Holder.TaxCode != req.Signature.Holder.TaxCode {
+	if !strings.EqualFold(strings.TrimSpace(req.Authentication.Holder.TaxCode), strings.TrimSpace(req.Signature.Holder.TaxCode)) {
 		return nil, nil, fieldErr("Authentication.Holder.TaxCode", "must be the signature certificate holder's")
 	}
 	sig, err = i.Prepare(ctx, req.Signature)

@@ -117,6 +117,7 @@ func (q QCStatements) Marshal() ([]byte, error) {
 		list = append(list, st)
 		return nil
 	}
+	// Statements without info, or with an int, cannot fail to encode.
 	if q.Compliance {
 		_ = add(OIDQcCompliance, nil)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"encoding/asn1"
+	"sync"
 	"testing"
 	"time"
 
@@ -299,4 +300,85 @@ func recognisedOrSubmitted(t *testing.T, env *testEnv, i int) string {
 	_, err = env.P.Submit(ctx, op.Actor, o.ID)
 	require.NoError(t, err)
 	return o.ID
+}
+
+// outbox is a fake envelope.Mailer that records deliveries.
+type outbox struct {
+	mu         sync.Mutex
+	deliveries []*envelope.Delivery
+}
+
+func (o *outbox) Enqueue(_ context.Context, d *envelope.Delivery) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.deliveries = append(o.deliveries, d)
+	return nil
+}
+
+// TestMailer: issuance and resend hand the sealed envelope and the
+// holder's address to the Mailer, never a passphrase or a code.
+func TestMailer(t *testing.T) {
+	t.Parallel()
+	box := &outbox{}
+	env := openEnv(t, withConfig(func(c *registra.Config) { c.Mailer = box; c.PDFEnvelope = true }))
+	ctx := context.Background()
+	o, pr := env.Issued(t, orgA, 1)
+	require.Len(t, box.deliveries, 1)
+	d := box.deliveries[0]
+	assert.Equal(t, o.Input.Applicant.Email, d.To)
+	assert.Equal(t, pr.ID, d.ProductID)
+	require.Len(t, d.Envelopes, 2, "the .p7m and the PDF")
+	assert.Equal(t, envelope.FileNameCMS, d.Envelopes[0].FileName)
+	assert.Equal(t, envelope.FileNamePDF, d.Envelopes[1].FileName)
+	require.NoError(t, d.Validate())
+
+	_, err := env.P.ResendEnvelope(ctx, env.User(orgA, access.RoleRAO).Actor, pr.ID,
+		registra.PassphraseChoice{Custom: testPassphrase, Confirm: testPassphrase})
+	require.NoError(t, err)
+	require.Len(t, box.deliveries, 2)
+	assert.NotEqual(t, d.ID, box.deliveries[1].ID)
+	cms, err := envelope.NewCMS(envelope.CMSConfig{})
+	require.NoError(t, err)
+	_, err = cms.Open(ctx, box.deliveries[1].Envelopes[0], testPassphrase)
+	require.NoError(t, err)
+}
+
+// TestIntentRecovery: an issuance intent left open by a crash is given up
+// by the scheduler once it is old, and its serial stays reserved.
+func TestIntentRecovery(t *testing.T) {
+	t.Parallel()
+	env := openEnv(t)
+	ctx := context.Background()
+	o := recognised(t, env, orgA, orderInput(1))
+	snap, err := env.P.Store().Snapshot(ctx)
+	require.NoError(t, err)
+	defer snap.Close()
+	ord, err := snap.Order(o.ID)
+	require.NoError(t, err)
+	serial := []byte{0x42, 0x17}
+	_, err = env.P.Store().Apply(ctx, &store.Batch{Commands: []store.Command{store.PrepareIntent{Intent: store.IntentRecord{
+		ID: "in-crashed", OrgID: ord.OrgID, OrderID: o.ID, Issuer: "ca-test", Serial: serial, Profile: "qualified",
+		CreatedAt: env.Now()}}}})
+	require.NoError(t, err)
+
+	rep, err := env.P.RunDue(ctx, env.Now().Add(time.Minute))
+	require.NoError(t, err)
+	assert.Zero(t, rep.Abandoned, "too young")
+	env.Advance(registra.IntentRecoveryAge + time.Second)
+	rep, err = env.P.RunDue(ctx, env.Now())
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Abandoned)
+	snap2, err := env.P.Store().Snapshot(ctx)
+	require.NoError(t, err)
+	defer snap2.Close()
+	in, err := snap2.Intent("in-crashed")
+	require.NoError(t, err)
+	assert.Equal(t, store.IntentAbandoned, in.State)
+	_, err = env.P.Store().Apply(ctx, &store.Batch{Commands: []store.Command{store.PrepareIntent{Intent: store.IntentRecord{
+		ID: "in-again", OrgID: ord.OrgID, OrderID: o.ID, Issuer: "ca-test", Serial: serial, CreatedAt: env.Now()}}}})
+	require.ErrorIs(t, err, store.ErrConflict, "the serial stays reserved")
+
+	// The order itself still issues.
+	_, err = env.P.Issue(ctx, env.User(orgA, access.RoleRAO).Actor, o.ID, registra.IssueInput{Passphrase: registra.PassphraseChoice{UseTaxCode: true}})
+	require.NoError(t, err)
 }

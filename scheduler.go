@@ -20,6 +20,9 @@ type DueReport struct {
 	// Released, Revoked and Expired count the holds released, the holds
 	// that ended in a revocation (HoldEndRevoke) and the expired products.
 	Released, Revoked, Expired int
+	// Abandoned counts the issuance intents given up (see
+	// [IntentRecoveryAge]).
+	Abandoned int
 	// Next is when the next automatic transition falls due; zero when
 	// none will.
 	Next time.Time
@@ -50,10 +53,50 @@ func (p *Platform) RunDue(ctx context.Context, now time.Time) (DueReport, error)
 			}
 		}
 	}
+	if err := p.recoverIntents(ctx, &tok, now, &rep); err != nil {
+		return rep, err
+	}
 	if err := p.sealAudit(ctx, &tok); err != nil {
 		return rep, err
 	}
 	return rep, nil
+}
+
+// IntentRecoveryAge is how old an open issuance intent must be before the
+// scheduler gives it up. Issuance signs and completes within one call, so an
+// intent left open that long belongs to a call that crashed between the
+// intent and its completion: its certificate, signed or not, was never
+// stored nor handed out, and its serial stays reserved.
+const IntentRecoveryAge = 10 * time.Minute
+
+// recoverIntents abandons issuance intents left open by a crash (two-phase
+// issuance, STORE.md).
+func (p *Platform) recoverIntents(ctx context.Context, tok *store.LeaseToken, now time.Time, rep *DueReport) error {
+	snap, err := p.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	var stale []store.Command
+	err = snap.OpenIntents(func(in store.IntentRecord) error {
+		if now.Sub(in.CreatedAt) < IntentRecoveryAge || len(stale) == store.MaxCommands {
+			return errStop // oldest first: the rest are younger
+		}
+		stale = append(stale, store.AbandonIntent{IntentID: in.ID, Reason: "recovered: issuance did not complete"})
+		return nil
+	})
+	snap.Close()
+	if err != nil && !errors.Is(err, errStop) {
+		return wrap("schedule", err)
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	if _, err := p.store.Apply(ctx, &store.Batch{Fence: tok, Commands: stale}); err != nil {
+		return wrap("schedule", err)
+	}
+	rep.Abandoned += len(stale)
+	p.log.Warn("abandoned issuance intents left open", "count", len(stale))
+	return nil
 }
 
 // runDueIn handles the orders of one organisation in one status.

@@ -317,3 +317,11 @@ func emailAlias(email, tag string) string {
 	}
 	return local + "+" + tag + email[at:]
 }
+
+// ValidateOrder checks an order input as CreateDraft (complete false) or
+// Submit (complete true) would, without storing anything: for forms that
+// check each step as the operator goes. It does not check that the e-mail
+// and mobile are unused (only the store knows).
+func (p *Platform) ValidateOrder(in OrderInput, complete bool) error {
+	return p.validateOrder(&in, complete, p.clock())
+}

@@ -58,6 +58,10 @@
 // registra's own lints (package ca/lints/etsi); [Exclusions] is the one
 // table of switched-off lints. Any error or fatal result refuses issuance
 // with a [*LintError] that names every failing lint and unwraps to [ErrLint].
+// Every certificate is linted; the linter runs only the lints that apply to
+// the certificate's shape (profile, issuer, extensions) and reuses the
+// verdicts of the lints that read nothing but the extensions (see
+// lintshape.go and BENCHMARKS.md).
 //
 // # Errors
 //

@@ -149,14 +149,105 @@ func parseSignedMessage(der []byte) (*signedMessage, *CheckError) {
 	return m, nil
 }
 
-// parsePKCS7 wraps pkcs7.Parse, which can panic on some malformed BER.
+// parsePKCS7 wraps pkcs7.Parse. The input is first checked to be one
+// well-formed BER element, with every child inside its parent and at most
+// maxBERDepth levels: pkcs7's BER-to-DER conversion re-reads overlapping
+// children and takes exponential time on crafted input (found by FuzzP7M).
+// A panic in pkcs7 becomes an error.
 func parsePKCS7(der []byte) (p7 *pkcs7.PKCS7, err error) {
+	rest, err := checkBER(der, 0)
+	if err != nil {
+		return nil, fmt.Errorf("malformed BER: %w", err)
+	}
+	if len(rest) > 0 {
+		return nil, errors.New("malformed BER: trailing data")
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			p7, err = nil, fmt.Errorf("malformed CMS: %v", r)
 		}
 	}()
 	return pkcs7.Parse(der)
+}
+
+// maxBERDepth bounds the nesting of a .p7m; real CMS files nest about 15
+// levels (ContentInfo, SignedData, certificates, names, extensions).
+const maxBERDepth = 48
+
+// checkBER walks one BER element (X.690 §8.1) in linear time and returns
+// the bytes after it: tags in low or high form, definite lengths of up to
+// four bytes without leading zeros, indefinite lengths on constructed
+// elements only, terminated by end-of-contents; children exactly fill a
+// definite parent.
+func checkBER(b []byte, depth int) ([]byte, error) {
+	if depth > maxBERDepth {
+		return nil, errors.New("nested too deeply")
+	}
+	if len(b) < 2 {
+		return nil, errors.New("truncated element")
+	}
+	constructed := b[0]&0x20 != 0
+	i := 1
+	if b[0]&0x1F == 0x1F {
+		for ; i < len(b) && b[i]&0x80 != 0; i++ {
+			if i > 4 {
+				return nil, errors.New("tag too long")
+			}
+		}
+		i++
+	}
+	if i >= len(b) {
+		return nil, errors.New("truncated header")
+	}
+	l := b[i]
+	i++
+	switch {
+	case l == 0x80:
+		if !constructed {
+			return nil, errors.New("indefinite length on a primitive element")
+		}
+		rest := b[i:]
+		for {
+			if len(rest) >= 2 && rest[0] == 0 && rest[1] == 0 {
+				return rest[2:], nil
+			}
+			var err error
+			if rest, err = checkBER(rest, depth+1); err != nil {
+				return nil, err
+			}
+		}
+	case l > 0x80:
+		n := int(l & 0x7F)
+		if n > 4 || i+n > len(b) || b[i] == 0 {
+			return nil, errors.New("bad length")
+		}
+		length := 0
+		for _, c := range b[i : i+n] {
+			length = length<<8 | int(c)
+		}
+		i += n
+		if length < 0 || length > len(b)-i {
+			return nil, errors.New("length beyond the data")
+		}
+		return checkContent(b[i:i+length], b[i+length:], constructed, depth)
+	default:
+		if int(l) > len(b)-i {
+			return nil, errors.New("length beyond the data")
+		}
+		return checkContent(b[i:i+int(l)], b[i+int(l):], constructed, depth)
+	}
+}
+
+// checkContent checks that the children of a constructed element fill its
+// content exactly.
+func checkContent(content, rest []byte, constructed bool, depth int) ([]byte, error) {
+	for constructed && len(content) > 0 {
+		var err error
+		if content, err = checkBER(content, depth+1); err != nil {
+			return nil, err
+		}
+	}
+	return rest, nil
 }
 
 // looksLikeSignedData reports whether b starts as a ContentInfo of type

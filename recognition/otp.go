@@ -97,8 +97,8 @@ type OTPSignerConfig struct {
 	Expiry time.Duration
 	// Digits is the code length, 6 or 8. Zero means 6.
 	Digits int
-	// Rand is the source of OTP secrets, challenge IDs and keys. Nil means
-	// crypto/rand.
+	// Rand is the source of OTP secrets and challenge IDs. Nil means
+	// crypto/rand. The one-shot key always comes from crypto/rand.
 	Rand io.Reader
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
@@ -349,7 +349,7 @@ func (s *OTPSigner) check(ch *Challenge, code string) (int, error) {
 // signOnce generates a key for this signature only, has the one-shot
 // certificate issued, signs the form and destroys the key.
 func (s *OTPSigner) signOnce(ctx context.Context, ch *Challenge) ([]byte, *OneShotCertificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), s.rand)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("recognition: one-shot key: %w", err)
 	}

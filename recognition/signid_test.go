@@ -122,7 +122,7 @@ func (f *signIDFixture) submission(p7m []byte) recognition.Submission {
 
 // openSSLSign signs content with openssl cms -sign -cades, as a foreign
 // signing application would.
-func openSSLSign(t *testing.T, s signer, content []byte) []byte {
+func openSSLSign(t *testing.T, s signer, content []byte, extra ...string) []byte {
 	t.Helper()
 	openssl := testutil.RequireTool(t, "openssl", "openssl")
 	dir := t.TempDir()
@@ -130,8 +130,9 @@ func openSSLSign(t *testing.T, s signer, content []byte) []byte {
 	chainPath, _ := recognitiontest.WritePEM(t, dir, "chain", nil, s.chain...)
 	in, out := filepath.Join(dir, "form.pdf"), filepath.Join(dir, "form.pdf.p7m")
 	require.NoError(t, os.WriteFile(in, content, 0o600))
-	testutil.Run(t, openssl, "cms", "-sign", "-cades", "-binary", "-nodetach", "-md", "sha256", "-outform", "DER",
-		"-in", in, "-signer", certPath, "-inkey", keyPath, "-certfile", chainPath, "-out", out)
+	args := []string{"cms", "-sign", "-cades", "-binary", "-nodetach", "-md", "sha256", "-outform", "DER",
+		"-in", in, "-signer", certPath, "-inkey", keyPath, "-certfile", chainPath, "-out", out}
+	testutil.Run(t, openssl, append(args, extra...)...)
 	b, err := os.ReadFile(out)
 	require.NoError(t, err)
 	return b
@@ -152,10 +153,13 @@ func TestSignID(t *testing.T) {
 
 	t.Run("accepted", func(t *testing.T) {
 		t.Parallel()
+		streamed := openSSLSign(t, f.good, f.form, "-stream")
+		require.Equal(t, []byte{0x30, 0x80}, streamed[:2], "openssl -stream writes an indefinite length")
 		for name, p7m := range map[string][]byte{
-			"pkcs7 signer":       good,
-			"openssl rsa signer": openSSLSign(t, f.rsa, f.form),
-			"openssl ec signer":  openSSLSign(t, f.good, f.form),
+			"pkcs7 signer":                             good,
+			"openssl rsa signer":                       openSSLSign(t, f.rsa, f.form),
+			"openssl ec signer":                        openSSLSign(t, f.good, f.form),
+			"openssl streamed (indefinite-length BER)": streamed,
 		} {
 			ev, err := v.Verify(context.Background(), f.submission(p7m))
 			require.NoError(t, err, name)

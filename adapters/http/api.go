@@ -118,7 +118,21 @@ func New(cfg Config) (*API, error) {
 	a.api = humago.New(a.mux, hc)
 	a.api.UseMiddleware(a.observe, a.limitBody, a.authenticate)
 	a.routes()
+	a.dropValidationStatus()
 	return a, nil
+}
+
+// dropValidationStatus removes the 422 responses huma documents for every
+// operation with a body or path parameters: statusContext answers them as
+// 400, which every operation documents.
+func (a *API) dropValidationStatus() {
+	for _, item := range a.api.OpenAPI().Paths {
+		for _, op := range []*huma.Operation{item.Get, item.Put, item.Post, item.Delete, item.Patch} {
+			if op != nil {
+				delete(op.Responses, strconv.Itoa(http.StatusUnprocessableEntity))
+			}
+		}
+	}
 }
 
 // ServeHTTP serves a request. Bodies are capped at the larger of the two

@@ -16,6 +16,8 @@ import (
 
 	"github.com/registra-pki/registra"
 	"github.com/registra-pki/registra/access"
+	"github.com/registra-pki/registra/access/accesstest"
+	"github.com/registra-pki/registra/envelope"
 	httpapi "github.com/registra-pki/registra/adapters/http"
 )
 
@@ -56,7 +58,9 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, clock: &clock{}}
-	p, err := registra.Open(ctx, registra.Config{Dir: t.TempDir(), Now: e.clock.Now})
+	cfg := cheapConfig(t.TempDir())
+	cfg.Now = e.clock.Now
+	p, err := registra.Open(ctx, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, p.Close()) })
 	e.p = p
@@ -151,4 +155,15 @@ func (e *env) send(method, path, token, contentType string, body io.Reader, head
 		require.NoErrorf(e.t, json.Unmarshal(raw, &r.body), "%s", raw)
 	}
 	return r
+}
+
+// cheapConfig is a platform configuration with cheap password, vault and
+// envelope parameters: tests measure behaviour, not key stretching.
+func cheapConfig(dir string) registra.Config {
+	return registra.Config{
+		Dir:       dir,
+		Access:    access.Config{Password: accesstest.CheapParams()},
+		VaultHash: envelope.HashParams{Time: 1, MemoryKiB: 64, Threads: 1},
+		CMS:       envelope.CMSConfig{Iterations: envelope.MinIterations},
+	}
 }

@@ -95,6 +95,7 @@ var problemTable = [...]Problem{
 	{recognition.ErrNotQualified, http.StatusBadRequest, "not-qualified", "Certificate is not qualified"},
 	{recognition.ErrIdentityMismatch, http.StatusBadRequest, "identity-mismatch", "Identity does not match the applicant"},
 	{recognition.ErrOutcome, http.StatusBadRequest, "recognition-refused", "Provider reports recognition failed"},
+	{recognition.ErrAssurance, http.StatusBadRequest, "assurance-too-low", "Authentication level too low"},
 	{recognition.ErrOTPExpired, http.StatusBadRequest, "otp-expired", "OTP expired"},
 	{recognition.ErrOTPInvalid, http.StatusBadRequest, "otp-invalid", "OTP does not match"},
 	{recognition.ErrVerification, http.StatusBadRequest, "recognition-failed", "Recognition failed"},

@@ -59,6 +59,8 @@ func (a *API) routes() {
 	a.routesSessions()
 	a.routesAdmin()
 	a.routesOrders()
+	a.routesProducts()
+	a.routesSearch()
 }
 
 func uintString(v uint64) string { return `"` + strconv.FormatUint(v, 10) + `"` }

@@ -17,8 +17,8 @@ import (
 	"github.com/registra-pki/registra"
 	"github.com/registra-pki/registra/access"
 	"github.com/registra-pki/registra/access/accesstest"
-	"github.com/registra-pki/registra/envelope"
 	httpapi "github.com/registra-pki/registra/adapters/http"
+	"github.com/registra-pki/registra/envelope"
 )
 
 // Credentials of the bootstrap admin of every test platform.

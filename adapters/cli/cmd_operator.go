@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/registra-pki/registra/access"
+)
+
+func roleNames() string {
+	var names []string
+	for _, r := range access.Roles() {
+		names = append(names, r.String())
+	}
+	return strings.Join(names, ", ")
+}
+
+func newOperator(e *env) *cobra.Command {
+	c := &cobra.Command{
+		Use:     "operator",
+		Short:   "Manage operators (master RAOs in their organisation, admins everywhere)",
+		Example: "  registra operator create --username rao1 --name \"Anna Bianchi\" --email anna@example.com --role rao --unit main\n  registra operator list",
+		Args:    exactArgs(),
+	}
+	var body struct {
+		Org      string   `json:"org,omitempty"`
+		Username string   `json:"username"`
+		Name     string   `json:"name"`
+		Email    string   `json:"email"`
+		Roles    []string `json:"roles"`
+		Unit     string   `json:"unit,omitempty"`
+		Password string   `json:"password"`
+	}
+	var pwFile string
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create an operator and print the TOTP enrolment to hand over",
+		Long: `create creates an operator with an initial password and prints the TOTP
+enrolment (secret and otpauth URI) to hand over; the operator confirms it
+with 'registra enrol' before the first login. Roles: ` + roleNames() + `.`,
+		Example: "  registra operator create --username rao1 --name \"Anna Bianchi\" --email anna@example.com --role rao --unit main --password-file pw.txt",
+		Args:    exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			for _, f := range []struct{ n, v string }{{"username", body.Username}, {"name", body.Name}, {"email", body.Email}} {
+				if err := required(f.n, f.v); err != nil {
+					return err
+				}
+			}
+			if len(body.Roles) == 0 {
+				return usagef("--role is required: %s", roleNames())
+			}
+			for _, r := range body.Roles {
+				if _, err := access.ParseRole(r); err != nil {
+					return usagef("--role: %q: use %s", r, roleNames())
+				}
+			}
+			var err error
+			if body.Password, err = e.secret("password-file", pwFile, "Initial password"); err != nil {
+				return err
+			}
+			var out wireCreatedOperator
+			return e.call(cmd.Context(), post("/v1/operators", body), &out, func(w io.Writer) error {
+				if err := printOperator(w, out.Operator); err != nil {
+					return err
+				}
+				fprintf(w, "\nTOTP secret: %s\nTOTP URI:    %s\n", out.TOTP.Secret, out.TOTP.URI)
+				return nil
+			})
+		},
+	}
+	fl := create.Flags()
+	fl.StringVar(&body.Org, "org", "", "client code of the organisation (default: yours)")
+	fl.StringVar(&body.Username, "username", "", "login name, also the operator's ID")
+	fl.StringVar(&body.Name, "name", "", "display name")
+	fl.StringVar(&body.Email, "email", "", "e-mail")
+	fl.StringSliceVar(&body.Roles, "role", nil, "role(s): "+roleNames())
+	fl.StringVar(&body.Unit, "unit", "", "the operator's unit (required except for admins)")
+	fl.StringVar(&pwFile, "password-file", "", "file holding the initial password (\"-\": a line of standard input); prompted for when absent")
+
+	var org string
+	list := &cobra.Command{
+		Use:     "list",
+		Short:   "List an organisation's operators",
+		Example: "  registra operator list\n  registra operator list --org DEMO --json",
+		Args:    exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q := url.Values{}
+			if org != "" {
+				q.Set("org", org)
+			}
+			var out struct {
+				Operators []wireOperator `json:"operators"`
+			}
+			return e.call(cmd.Context(), request{method: "GET", path: "/v1/operators", query: q}, &out, func(w io.Writer) error {
+				t := newTable(w, "ID", "NAME", "ORG", "UNIT", "ROLES", "ENROLLED", "DISABLED")
+				for _, o := range out.Operators {
+					t.AppendRow([]any{o.ID, o.Name, o.Org, o.Unit, strings.Join(o.Roles, ","), o.Enrolled, o.Disabled})
+				}
+				t.Render()
+				return nil
+			})
+		},
+	}
+	list.Flags().StringVar(&org, "org", "", "client code of the organisation (default: yours)")
+
+	getc := &cobra.Command{
+		Use:     "get OPERATOR",
+		Short:   "Show an operator",
+		Example: "  registra operator get rao1",
+		Args:    exactArgs("OPERATOR"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var o wireOperator
+			return e.call(cmd.Context(), get(path("v1", "operators", args[0])), &o, func(w io.Writer) error { return printOperator(w, o) })
+		},
+	}
+	c.AddCommand(create, list, getc)
+	return c
+}
+
+func printOperator(w io.Writer, o wireOperator) error {
+	yes := map[bool]string{true: "yes", false: "no"}
+	return kv(w, "Operator", o.ID, "Name", o.Name, "E-mail", o.Email, "Organisation", o.Org, "Unit", o.Unit,
+		"Roles", strings.Join(o.Roles, ", "), "Enrolled", yes[o.Enrolled], "Disabled", yes[o.Disabled], "Created", ts(o.CreatedAt))
+}

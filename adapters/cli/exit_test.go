@@ -1,0 +1,188 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/registra-pki/registra"
+	"github.com/registra-pki/registra/envelope"
+	"github.com/registra-pki/registra/lifecycle"
+	"github.com/registra-pki/registra/store"
+)
+
+// sentinelPackages are the directories, relative to this package, whose
+// exported Err* variables the exit-code table must cover: the root package,
+// the building blocks and this package (STYLE §2.6).
+var sentinelPackages = []string{".", "../..", "../../ca", "../../lifecycle", "../../access", "../../store", "../../crl",
+	"../../envelope", "../../recognition"}
+
+// sentinel is one exported Err* variable and its errors.New message.
+type sentinel struct {
+	pkg, name, msg string
+}
+
+// exportedSentinels parses the non-test Go files of dir and returns every
+// exported package-level variable named Err* with its errors.New message.
+func exportedSentinels(t *testing.T, dir string) []sentinel {
+	t.Helper()
+	fset := token.NewFileSet()
+	paths, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	require.NoError(t, err)
+	var out []sentinel
+	for _, p := range paths {
+		if strings.HasSuffix(p, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, p, nil, parser.SkipObjectResolution)
+		require.NoError(t, err)
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.VAR {
+				continue
+			}
+			for _, s := range gd.Specs {
+				vs := s.(*ast.ValueSpec)
+				for i, n := range vs.Names {
+					if !n.IsExported() || !strings.HasPrefix(n.Name, "Err") {
+						continue
+					}
+					msg := ""
+					if i < len(vs.Values) {
+						msg = errorsNewMessage(vs.Values[i])
+					}
+					require.NotEmptyf(t, msg, "%s.%s: not an errors.New(\"literal\")", f.Name.Name, n.Name)
+					out = append(out, sentinel{pkg: f.Name.Name, name: n.Name, msg: msg})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// errorsNewMessage returns the literal of errors.New("..."), or "".
+func errorsNewMessage(e ast.Expr) string {
+	call, ok := e.(*ast.CallExpr)
+	if !ok || len(call.Args) != 1 {
+		return ""
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != "New" {
+		return ""
+	}
+	if id, ok := sel.X.(*ast.Ident); !ok || id.Name != "errors" {
+		return ""
+	}
+	lit, ok := call.Args[0].(*ast.BasicLit)
+	if !ok || lit.Kind != token.STRING {
+		return ""
+	}
+	s, err := strconv.Unquote(lit.Value)
+	if err != nil {
+		return ""
+	}
+	return s
+}
+
+// TestExitTableComplete fails when an exported sentinel of the root package,
+// of a building block or of this package has no row in the exit table.
+func TestExitTableComplete(t *testing.T) {
+	t.Parallel()
+	rows := map[string]exitRow{}
+	for _, r := range exitTable {
+		rows[r.err.Error()] = r
+	}
+	total := 0
+	for _, dir := range sentinelPackages {
+		require.DirExists(t, dir)
+		for _, s := range exportedSentinels(t, dir) {
+			total++
+			r, ok := rows[s.msg]
+			if assert.Truef(t, ok, "%s.%s (%q) has no row in exitTable", s.pkg, s.name, s.msg) {
+				assert.Contains(t, []int{ExitRefused, ExitUsage, ExitUnreachable}, r.code, "%s.%s", s.pkg, s.name)
+			}
+		}
+	}
+	assert.Greater(t, total, 60, "the parser found too few sentinels: is sentinelPackages right?")
+}
+
+// TestExitTableRows checks each sentinel has one row.
+func TestExitTableRows(t *testing.T) {
+	t.Parallel()
+	seen := map[error]bool{}
+	for _, r := range exitTable {
+		require.NotNil(t, r.err)
+		assert.Falsef(t, seen[r.err], "%v: two rows", r.err)
+		seen[r.err] = true
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"nil", nil, ExitOK},
+		{"usage", usagef("--until: bad"), ExitUsage},
+		{"unreachable", &UnreachableError{URL: "https://x", Err: errors.New("connection refused")}, ExitUnreachable},
+		{"gateway problem", &ProblemError{Status: 503, Title: "Service Unavailable"}, ExitUnreachable},
+		{"problem", &ProblemError{Status: 409, Title: "Transition not allowed"}, ExitRefused},
+		{"wrapped transition", fmt.Errorf("suspend: %w", lifecycle.ErrTransition), ExitRefused},
+		{"platform error", &registra.Error{Op: "issue", Kind: registra.ErrPermission}, ExitRefused},
+		{"wrong passphrase", fmt.Errorf("opening: %w", envelope.ErrWrongPassphrase), ExitRefused},
+		{"broken chain", &store.AuditChainError{Seq: 3, Reason: "hash"}, ExitRefused},
+		{"unknown", errors.New("disk full"), ExitRefused},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, ExitCode(tc.err))
+		})
+	}
+}
+
+func TestProblemErrorMessage(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		p    *ProblemError
+		want string
+	}{
+		{"title and detail", &ProblemError{Status: 409, Title: "Transition not allowed", Detail: "registra: suspend: product is revoked"},
+			"transition not allowed (409): registra: suspend: product is revoked"},
+		{"fields", &ProblemError{Status: 400, Title: "Invalid input", Detail: "applicant.email: is used",
+			Errors: []ProblemField{{Location: "applicant.email", Message: "is used"}, {Location: "applicant.mobile", Message: "is not E.164"}}},
+			"invalid input (400): applicant.email: is used [applicant.mobile: is not E.164]"},
+		{"no title", &ProblemError{Status: 502}, "bad gateway (502)"},
+		{"multi-line detail", &ProblemError{Status: 400, Title: "Bad Request", Detail: "line one\n  line two"},
+			"bad request (400): line one line two"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, tc.p.Error())
+			assert.NotContains(t, tc.p.Error(), "\n")
+		})
+	}
+}
+
+func TestDecodeProblem(t *testing.T) {
+	t.Parallel()
+	p := decodeProblem(404, []byte(`{"type":"tag:x:not-found","title":"Not found","status":404,"detail":"registra: not found"}`))
+	assert.Equal(t, "not found (404): registra: not found", p.Error())
+	assert.ErrorIs(t, p, ErrRefused)
+	p = decodeProblem(502, []byte("<html>bad gateway</html>"))
+	assert.Equal(t, "bad gateway (502)", p.Error())
+	assert.ErrorIs(t, p, ErrUnreachable)
+}

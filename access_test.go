@@ -186,6 +186,13 @@ func TestOperatorManagement(t *testing.T) {
 	assert.Len(t, org.Units, 3)
 	require.ErrorIs(t, env.P.PutUnit(ctx, env.Admin.Actor, orgA, registra.Unit{ID: "deep", Name: "Deep", Parent: "north"}), registra.ErrInvalidInput,
 		"two levels only")
+	orgs, err := env.P.Organisations(ctx, env.Admin.Actor)
+	require.NoError(t, err)
+	require.Len(t, orgs, 2)
+	assert.Equal(t, orgA, orgs[0].ClientCode)
+	_, err = env.P.Organisations(ctx, master.Actor)
+	require.ErrorIs(t, err, registra.ErrPermission)
+	require.NoError(t, env.P.Health(ctx))
 	_, err = env.P.Bootstrap(ctx, registra.BootstrapInput{Organisation: registra.Organisation{ClientCode: "NEW", Name: "New"},
 		Admin: registra.OperatorInput{Username: "root", Password: accesstest.Password}})
 	require.ErrorIs(t, err, registra.ErrConflict, "bootstrap works on an empty platform only")

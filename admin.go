@@ -2,6 +2,7 @@ package registra
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -85,17 +86,14 @@ func (p *Platform) operatorView(op store.Operator) Operator {
 }
 
 // organisationCommands validates org and returns the commands that create
-// it, or replace its units when expect is non-zero.
-func (p *Platform) organisationCommands(org Organisation, expect uint64) ([]store.Command, error) {
+// it with its units.
+func (p *Platform) organisationCommands(org Organisation) ([]store.Command, error) {
 	ao := access.Organisation{ClientCode: org.ClientCode, Name: org.Name, Units: org.Units}
 	if err := ao.Validate(); err != nil {
 		return nil, wrap("organisation", err)
 	}
-	cmds := []store.Command{store.PutOrganisation{ExpectVersion: expect,
+	cmds := []store.Command{store.PutOrganisation{
 		Organisation: store.Organisation{ID: org.ClientCode, ClientCode: org.ClientCode, Name: org.Name}}}
-	if expect != 0 {
-		cmds = cmds[:0]
-	}
 	for _, u := range org.Units {
 		id := storeUnitID(org.ClientCode, u.ID)
 		if len(id) > store.MaxIDLen {
@@ -120,7 +118,7 @@ func (p *Platform) Bootstrap(ctx context.Context, in BootstrapInput) (Enrolment,
 	if len(in.Admin.Roles) == 0 {
 		in.Admin.Roles = []access.Role{access.RoleAdmin}
 	}
-	cmds, err := p.organisationCommands(in.Organisation, 0)
+	cmds, err := p.organisationCommands(in.Organisation)
 	if err != nil {
 		return Enrolment{}, err
 	}
@@ -213,7 +211,7 @@ func (p *Platform) CreateOrganisation(ctx context.Context, a Actor, org Organisa
 	if err := p.scope(ctx, aop, access.PermOrganisationManage, org.ClientCode, "organisation.create", org.ClientCode); err != nil {
 		return err
 	}
-	cmds, err := p.organisationCommands(org, 0)
+	cmds, err := p.organisationCommands(org)
 	if err != nil {
 		return err
 	}
@@ -248,7 +246,9 @@ func (p *Platform) Organisation(ctx context.Context, a Actor, id string) (Organi
 	return org, err
 }
 
-// PutUnit adds or renames a unit of an organisation (admins only).
+// PutUnit adds or renames a unit of an organisation (admins only). The
+// organisation's unit tree must stay valid (a secondary unit under a main
+// one, two levels only).
 func (p *Platform) PutUnit(ctx context.Context, a Actor, org string, u Unit) error {
 	snap, err := p.snapshot(ctx)
 	if err != nil {
@@ -259,35 +259,60 @@ func (p *Platform) PutUnit(ctx context.Context, a Actor, org string, u Unit) err
 	if err != nil {
 		return err
 	}
-	if err := p.scope(ctx, aop, access.PermUnitManage, org, "unit.put", org+"/"+u.ID); err != nil {
+	if err := p.scope(ctx, aop, access.PermUnitManage, org, "unit.put", storeUnitID(org, u.ID)); err != nil {
 		return err
 	}
 	o, _, err := p.organisation(snap, org)
 	if err != nil {
 		return err
 	}
-	units := slices.DeleteFunc(slices.Clone(o.Units), func(x Unit) bool { return x.ID == u.ID })
-	o.Units = append(units, u)
-	cmds, err := p.organisationCommands(o, 1)
-	if err != nil {
-		return err
+	o.Units = append(slices.DeleteFunc(slices.Clone(o.Units), func(x Unit) bool { return x.ID == u.ID }), u)
+	ao := access.Organisation{ClientCode: o.ClientCode, Name: o.Name, Units: o.Units}
+	if err := ao.Validate(); err != nil {
+		return wrap("unit.put", err)
 	}
-	// Only the unit itself is written: the others are unchanged.
-	cmds = slices.DeleteFunc(cmds, func(c store.Command) bool {
-		pu, ok := c.(store.PutUnit)
-		return !ok || pu.Unit.ID != storeUnitID(org, u.ID)
-	})
+	id := storeUnitID(org, u.ID)
+	if len(id) > store.MaxIDLen {
+		return fieldErr("unit.id", "client code and unit ID together exceed 63 characters")
+	}
 	var expect uint64
-	if su, err := snap.Unit(storeUnitID(org, u.ID)); err == nil {
+	if su, err := snap.Unit(id); err == nil {
 		expect = su.Version
 	}
-	pu := cmds[0].(store.PutUnit)
-	pu.ExpectVersion = expect
-	if _, err := p.apply(ctx, "unit.put", pu, auditEvent(org, aop.ID, "unit.put", storeUnitID(org, u.ID), p.clock(),
-		auditDetails{Outcome: outcomeDone, Input: digest(u)})); err != nil {
+	if _, err := p.apply(ctx, "unit.put", store.PutUnit{Unit: store.Unit{ID: id, OrgID: org, Name: u.Name}, ExpectVersion: expect},
+		auditEvent(org, aop.ID, "unit.put", id, p.clock(), auditDetails{Outcome: outcomeDone, Input: digest(u)})); err != nil {
 		return err
 	}
 	return wrap("unit.put", p.accounts.putUnits(org, o.Units))
+}
+
+// Organisations lists the organisations (admins only), sorted by client
+// code.
+func (p *Platform) Organisations(ctx context.Context, a Actor) ([]Organisation, error) {
+	snap, err := p.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer snap.Close()
+	_, aop, err := p.actor(snap, a)
+	if err != nil {
+		return nil, err
+	}
+	if err := access.Authorize(aop, access.PermOrganisationManage, aop.Org); err != nil {
+		return nil, p.refuse(ctx, "organisation.list", aop.Org, aop.ID, "", err)
+	}
+	var out []Organisation
+	for _, id := range p.accounts.orgIDs() {
+		o, _, err := p.organisation(snap, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }
 
 // CreateOperator creates an operator (master RAOs in their organisation,

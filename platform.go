@@ -182,6 +182,16 @@ func (p *Platform) Close() error {
 	return err
 }
 
+// Health reports whether the platform can serve: the store answers reads.
+func (p *Platform) Health(ctx context.Context) error {
+	snap, err := p.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	snap.Close()
+	return nil
+}
+
 // Hierarchy returns the CA hierarchy: root, issuing CA and OCSP signer.
 func (p *Platform) Hierarchy() *ca.Hierarchy { return p.hierarchy }
 

@@ -74,11 +74,24 @@
 // [ErrConflict] and [ErrUnauthenticated]; the building blocks' own errors stay
 // in the chain ([*Error]). Adapters map the sentinels with errors.Is.
 //
+// # Publication
+//
+// Every change of revocation status is committed with its SLA deadline and
+// an audit event naming it; the CRL scheduler of package crl reads that
+// change log, publishes full and delta CRLs before the deadlines (inside
+// [Platform.Run], or one pass with [Platform.PublishCRLs]), records each
+// change's publication in the store, and serves the CRLs through
+// [Platform.CRLHandler]; [Platform.OCSPHandler] answers OCSP from the live
+// status in the store, a suspension being revoked/certificateHold at once.
+//
 // # What it does not do yet
 //
 // Operators' credentials, the units' hierarchy and sessions are kept beside
 // the store (Dir/accounts, credentials sealed under the vault key; sessions
 // in memory), not replicated by Raft, until the store has commands for them.
-// Listing operators and organisations and finding due holds scan what the
-// store offers (no index by hold end or notAfter yet).
+// Listing operators and organisations, finding due holds and expiries, and
+// the CRL reconciliation scan what the store offers (no index by hold end,
+// notAfter or change sequence yet). One-shot certificates for the OTP form
+// signature of recognition are not issued through the platform: the store
+// has no record for a certificate outside a product.
 package registra

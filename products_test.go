@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	kmsapi "go.step.sm/crypto/kms/apiv1"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -381,4 +383,30 @@ func TestIntentRecovery(t *testing.T) {
 	// The order itself still issues.
 	_, err = env.P.Issue(ctx, env.User(orgA, access.RoleRAO).Actor, o.ID, registra.IssueInput{Passphrase: registra.PassphraseChoice{UseTaxCode: true}})
 	require.NoError(t, err)
+}
+
+// TestKeyManager: with a key manager (an HSM), the CA keys and the holders'
+// remote signature keys are made inside it under the configured names; the
+// platform keeps only their names.
+func TestKeyManager(t *testing.T) {
+	t.Parallel()
+	km := catest.NewKeyManager()
+	env := openEnv(t, withConfig(func(c *registra.Config) {
+		c.KeyManager = km
+		c.CAKeyNames = ca.KeyNames{Root: "root", Issuing: "issuing", OCSP: "ocsp"}
+		c.HolderKeyName = func(productID string) string { return "holder-" + productID }
+	}))
+	_, pr := env.Issued(t, orgA, 1)
+	pub, err := km.GetPublicKey(&kmsapi.GetPublicKeyRequest{Name: "holder-" + pr.ID})
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(pr.Certificates[0].DER)
+	require.NoError(t, err)
+	assert.True(t, cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool }).Equal(pub))
+	issuing, err := km.GetPublicKey(&kmsapi.GetPublicKeyRequest{Name: "issuing"})
+	require.NoError(t, err)
+	assert.True(t, env.P.Hierarchy().Issuing().PublicKey.(interface{ Equal(crypto.PublicKey) bool }).Equal(issuing))
+
+	cfg := registra.Config{Dir: t.TempDir(), KeyManager: km, CAKeyNames: ca.KeyNames{Root: "r", Issuing: "i", OCSP: "o"}}
+	err = cfg.Validate()
+	assert.Equal(t, "Config.HolderKeyName", fieldOf(t, err))
 }

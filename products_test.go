@@ -9,10 +9,9 @@ import (
 	"testing"
 	"time"
 
-	kmsapi "go.step.sm/crypto/kms/apiv1"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	kmsapi "go.step.sm/crypto/kms/apiv1"
 
 	registra "github.com/registra-pki/registra"
 	"github.com/registra-pki/registra/access"

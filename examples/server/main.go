@@ -1,0 +1,289 @@
+// Command server runs a registra partner platform: the operator API over
+// HTTPS and the public CA, CRL and OCSP endpoints over HTTP, on embedded
+// defaults (a single-node store and software keys in the data directory).
+//
+//	go run ./examples/server [-data DIR] [-addr HOST:PORT] [-public-addr HOST:PORT]
+//
+// The first start creates the CA hierarchy, a TLS certificate for the API
+// from the platform's own CA (DATA/tls), a demo organisation with one unit,
+// and an admin operator whose credentials go to DATA/bootstrap.json (mode
+// 0600: username, password and the base32 TOTP secret); it prints the
+// otpauth URI once. Later starts reuse everything. SIGINT or SIGTERM shut it
+// down gracefully.
+//
+// Every flag has an environment variable: REGISTRA_DATA, REGISTRA_ADDR,
+// REGISTRA_PUBLIC_ADDR, REGISTRA_PUBLIC_URL, REGISTRA_HSM_MODULE,
+// REGISTRA_HSM_TOKEN, REGISTRA_HSM_PIN_ENV, REGISTRA_EVIDENCE_ROOTS and
+// REGISTRA_LOG_LEVEL; a flag wins over its variable.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/registra-pki/registra"
+	"github.com/registra-pki/registra/access"
+	"github.com/registra-pki/registra/adapters/hsm"
+	httpapi "github.com/registra-pki/registra/adapters/http"
+	"github.com/registra-pki/registra/ca"
+)
+
+// BootstrapFile is the name, in the data directory, of the first admin's
+// credentials.
+const BootstrapFile = "bootstrap.json"
+
+// Demo organisation created on first start.
+const (
+	demoOrg   = "DEMO"
+	demoUnit  = "main"
+	adminUser = "admin"
+)
+
+// shutdownTimeout bounds the graceful shutdown of both listeners.
+const shutdownTimeout = 10 * time.Second
+
+// options are the parsed flags.
+type options struct {
+	data, addr, publicAddr, publicURL string
+	insecure                          bool
+	hsmModule, hsmToken, hsmPINEnv    string
+	evidenceRoots                     string
+	logLevel                          slog.Level
+}
+
+// bootstrap is the content of DATA/bootstrap.json.
+type bootstrap struct {
+	Username   string `json:"username"`
+	Password   string `json:"password"`
+	TOTPSecret string `json:"totp_secret"`
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "registra:", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+// parse reads the flags, with environment variables as defaults.
+func parse(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	var o options
+	fl := flag.NewFlagSet("server", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	fl.StringVar(&o.data, "data", env("REGISTRA_DATA", "./registra-data"), "data directory (store, CA, keys, credentials)")
+	fl.StringVar(&o.addr, "addr", env("REGISTRA_ADDR", "127.0.0.1:8443"), "address of the operator API (HTTPS)")
+	fl.StringVar(&o.publicAddr, "public-addr", env("REGISTRA_PUBLIC_ADDR", "127.0.0.1:8080"), "address of the public CA, CRL and OCSP endpoints (HTTP)")
+	fl.StringVar(&o.publicURL, "public-url", env("REGISTRA_PUBLIC_URL", ""), "base URL of the public endpoints written into certificates (default http://PUBLIC-ADDR)")
+	fl.BoolVar(&o.insecure, "insecure-http", false, "serve the operator API over plain HTTP (tests and TLS-terminating proxies only)")
+	fl.StringVar(&o.hsmModule, "hsm-module", env("REGISTRA_HSM_MODULE", ""), "PKCS#11 module path; empty means software keys")
+	fl.StringVar(&o.hsmToken, "hsm-token", env("REGISTRA_HSM_TOKEN", ""), "PKCS#11 token label")
+	fl.StringVar(&o.hsmPINEnv, "hsm-pin-env", env("REGISTRA_HSM_PIN_ENV", "REGISTRA_HSM_PIN"), "environment variable holding the token's user PIN")
+	fl.StringVar(&o.evidenceRoots, "evidence-roots", env("REGISTRA_EVIDENCE_ROOTS", ""), "PEM file of the trust anchors of recognition evidence seals (default the platform's root CA)")
+	level := fl.String("log-level", env("REGISTRA_LOG_LEVEL", "info"), "log level: debug, info, warn or error")
+	if err := fl.Parse(args); err != nil {
+		return o, err
+	}
+	if fl.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %q", fl.Args())
+	}
+	if err := o.logLevel.UnmarshalText([]byte(*level)); err != nil {
+		return o, fmt.Errorf("-log-level: %w", err)
+	}
+	if o.publicURL == "" {
+		o.publicURL = "http://" + o.publicAddr
+	}
+	return o, nil
+}
+
+// run starts the platform and serves until ctx ends.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	o, err := parse(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.logLevel}))
+	if err := os.MkdirAll(o.data, 0o700); err != nil {
+		return err
+	}
+
+	cfg := registra.Config{Dir: o.data, PublicURL: o.publicURL, Logger: log}
+	if o.evidenceRoots != "" {
+		b, err := os.ReadFile(o.evidenceRoots)
+		if err != nil {
+			return err
+		}
+		cfg.EvidenceRoots = x509.NewCertPool()
+		if !cfg.EvidenceRoots.AppendCertsFromPEM(b) {
+			return fmt.Errorf("-evidence-roots: no certificate in %s", o.evidenceRoots)
+		}
+	}
+	if o.hsmModule != "" {
+		tok, err := hsm.Open(ctx, hsm.Config{ModulePath: o.hsmModule, TokenLabel: o.hsmToken, PINEnv: o.hsmPINEnv, Logger: log})
+		if err != nil {
+			return err
+		}
+		defer tok.Close() //nolint:errcheck // closing at exit
+		cfg.KeyManager = tok
+		cfg.CAKeyNames = ca.KeyNames{Root: hsmName("registra-root"), Issuing: hsmName("registra-issuing"), OCSP: hsmName("registra-ocsp")}
+		cfg.HolderKeyName = func(productID string) string { return hsmName("holder-" + productID) }
+	}
+	p, err := registra.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer p.Close() //nolint:errcheck // closing at exit; acknowledged writes are already durable
+
+	if err := firstStart(ctx, p, o.data, o.addr, stdout); err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	api, err := httpapi.New(httpapi.Config{Platform: p, Registerer: reg, Logger: log})
+	if err != nil {
+		return err
+	}
+	doc, err := api.OpenAPI()
+	if err != nil {
+		return err
+	}
+	pub, err := httpapi.NewPublic(publicConfig(p, reg, doc, log))
+	if err != nil {
+		return err
+	}
+
+	apiLn, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	pubLn, err := net.Listen("tcp", o.publicAddr)
+	if err != nil {
+		apiLn.Close() //nolint:errcheck // the listen error is reported
+		return err
+	}
+	apiSrv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	scheme := "http"
+	if !o.insecure {
+		tc, err := serverTLS(ctx, p, filepath.Join(o.data, "tls"), o.publicURL, serverCertNames)
+		if err != nil {
+			return err
+		}
+		apiSrv.TLSConfig = tc
+		apiLn = tls.NewListener(apiLn, tc)
+		scheme = "https"
+	}
+	pubSrv := &http.Server{Handler: pub, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+
+	errc := make(chan error, 3)
+	go func() { errc <- serve(apiSrv, apiLn) }()
+	go func() { errc <- serve(pubSrv, pubLn) }()
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	go func() { errc <- runPlatform(runCtx, p) }()
+	fmt.Fprintf(stdout, "registra: operator API on %s://%s\n", scheme, apiLn.Addr())
+	fmt.Fprintf(stdout, "registra: public CA, CRL and OCSP on http://%s\n", pubLn.Addr())
+	log.Info("serving", "api", apiLn.Addr().String(), "public", pubLn.Addr().String(), "data", o.data)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	log.Info("shutting down")
+	cancelRun()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	return errors.Join(runErr, apiSrv.Shutdown(sctx), pubSrv.Shutdown(sctx))
+}
+
+// serve runs srv on ln until it is shut down.
+func serve(srv *http.Server, ln net.Listener) error {
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// hsmName is the PKCS#11 URI of a key with label and id name.
+func hsmName(name string) string {
+	return hsm.KeyName{Object: name, ID: []byte(name)}.String()
+}
+
+// firstStart bootstraps a platform without operators: the demo organisation,
+// its unit and an admin whose credentials go to DATA/bootstrap.json. It
+// prints how to log in once; later starts only say where the file is.
+func firstStart(ctx context.Context, p *registra.Platform, dir, addr string, stdout io.Writer) error {
+	path := filepath.Join(dir, BootstrapFile)
+	if _, err := os.Stat(path); err == nil {
+		fmt.Fprintf(stdout, "registra: admin credentials in %s\n", path)
+		return nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	pw := make([]byte, 18)
+	if _, err := rand.Read(pw); err != nil {
+		return err
+	}
+	b := bootstrap{Username: adminUser, Password: base64.RawURLEncoding.EncodeToString(pw)}
+	enr, err := p.Bootstrap(ctx, registra.BootstrapInput{
+		Organisation: registra.Organisation{ClientCode: demoOrg, Name: "Demo partner",
+			Units: []registra.Unit{{ID: demoUnit, Name: "Main office"}}},
+		Admin: registra.OperatorInput{Username: adminUser, Name: "Platform admin", Email: "admin@registra.example",
+			Roles: []access.Role{access.RoleAdmin}, Unit: demoUnit, Password: access.Password(b.Password)},
+	})
+	if errors.Is(err, registra.ErrConflict) {
+		fmt.Fprintf(stdout, "registra: the platform already has operators and %s is missing: use their credentials\n", path)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	b.TOTPSecret = enr.Secret.Reveal()
+	j, err := json.MarshalIndent(b, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFile(path, append(j, '\n'), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "registra: created organisation %s and admin %q; credentials in %s (mode 0600)\n", demoOrg, adminUser, path)
+	fmt.Fprintf(stdout, "registra: add the admin's TOTP to an authenticator app: %s\n", enr.URI.Reveal())
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "registra: log in: curl --cacert %s -d '{\"username\":\"%s\",\"password\":\"<from %s>\",\"otp\":\"<code>\"}' https://localhost:%s/v1/sessions\n",
+		filepath.Join(dir, "tls", "ca.pem"), adminUser, BootstrapFile, port)
+	return nil
+}

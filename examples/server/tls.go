@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/registra-pki/registra"
+	"github.com/registra-pki/registra/ca"
+)
+
+// serverCertNames are the DNS names of the API's TLS certificate: the
+// ServerTLS profile carries DNS names only, so clients of a loopback server
+// connect to "localhost" (curl https://localhost:8443 --cacert DATA/tls/ca.pem).
+var serverCertNames = []string{"localhost"}
+
+// renewBefore is how long before notAfter the server certificate is
+// replaced at start-up.
+const renewBefore = 30 * 24 * time.Hour
+
+// serverTLS returns the API's TLS configuration: a certificate for names
+// from the platform's own issuing CA, kept in dir (server.pem, server.key,
+// ca.pem with the chain for clients) and reissued when missing, for other
+// names, or near its end.
+func serverTLS(ctx context.Context, p *registra.Platform, dir, publicURL string, names []string) (*tls.Config, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	certPath, keyPath := filepath.Join(dir, "server.pem"), filepath.Join(dir, "server.key")
+	h := p.Hierarchy()
+	if err := writeFile(filepath.Join(dir, "ca.pem"), pemCerts(h.Root()), 0o644); err != nil {
+		return nil, err
+	}
+	if pair, err := tls.LoadX509KeyPair(certPath, keyPath); err == nil && usable(pair.Leaf, h, names) {
+		return tlsConfig(pair), nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("loading %s: %w", certPath, err)
+	}
+
+	iss, err := ca.NewIssuer(ca.Config{
+		Hierarchy: h,
+		PolicyOID: registra.DefaultPolicyOID,
+		// ServerTLS carries no PDS; the issuer's configuration needs one.
+		PDS:          []ca.PDSLocation{{URL: "https://localhost/pds/en.pdf", Language: "en"}},
+		CRLURL:       publicURL + "/crl/issuing.crl",
+		OCSPURL:      publicURL + "/ocsp",
+		CAIssuersURL: publicURL + "/ca/issuing.crt",
+	})
+	if err != nil {
+		return nil, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	issued, err := iss.Issue(ctx, ca.Request{Profile: ca.ServerTLS, PublicKey: key.Public(), DNSNames: names})
+	if err != nil {
+		return nil, fmt.Errorf("issuing the server certificate: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		return nil, err
+	}
+	if err := writeFile(certPath, pemCerts(append([]*x509.Certificate{issued.Certificate}, issued.Chain[:len(issued.Chain)-1]...)...), 0o644); err != nil {
+		return nil, err
+	}
+	pair, err := tls.LoadX509KeyPair(certPath, keyPath)
+	if err != nil {
+		return nil, err
+	}
+	return tlsConfig(pair), nil
+}
+
+// usable reports whether leaf was issued by h's issuing CA for names and is
+// not near its end.
+func usable(leaf *x509.Certificate, h *ca.Hierarchy, names []string) bool {
+	return leaf != nil && leaf.CheckSignatureFrom(h.Issuing()) == nil &&
+		slices.Equal(leaf.DNSNames, names) && time.Until(leaf.NotAfter) > renewBefore
+}
+
+func tlsConfig(pair tls.Certificate) *tls.Config {
+	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+}
+
+func pemCerts(certs ...*x509.Certificate) []byte {
+	var out []byte
+	for _, c := range certs {
+		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	return out
+}
+
+// writeFile writes b to path atomically: a temporary file, fsynced, renamed.
+func writeFile(path string, b []byte, mode os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) //nolint:errcheck // gone after the rename
+	if err := f.Chmod(mode); err != nil {
+		f.Close() //nolint:errcheck // the chmod error is reported
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close() //nolint:errcheck // the write error is reported
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close() //nolint:errcheck // the sync error is reported
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

@@ -53,6 +53,8 @@ type Platform struct {
 	pub       *publication
 
 	wake      chan struct{}
+	wakeMu    sync.Mutex
+	wakeAt    time.Time // the earliest automatic event announced since the last look
 	closeOnce sync.Once
 }
 
@@ -219,12 +221,28 @@ func (p *Platform) product(id string) (ProductType, bool) {
 // clock returns now in the form the store keeps: UTC, microseconds.
 func (p *Platform) clock() time.Time { return store.NormalizeTime(p.now()) }
 
-// notify wakes the scheduler loop after a change that moves its next event.
-func (p *Platform) notify() {
+// notifyAt tells the scheduler loop that an automatic transition (a hold's
+// end, an expiry) falls due at t, so that it wakes then if that is earlier
+// than its next pass. It never blocks.
+func (p *Platform) notifyAt(t time.Time) {
+	p.wakeMu.Lock()
+	if p.wakeAt.IsZero() || t.Before(p.wakeAt) {
+		p.wakeAt = t
+	}
+	p.wakeMu.Unlock()
 	select {
 	case p.wake <- struct{}{}:
 	default:
 	}
+}
+
+// takeWakeAt returns and clears the earliest announced event.
+func (p *Platform) takeWakeAt() time.Time {
+	p.wakeMu.Lock()
+	defer p.wakeMu.Unlock()
+	t := p.wakeAt
+	p.wakeAt = time.Time{}
+	return t
 }
 
 var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)

@@ -176,8 +176,8 @@ func (p *Platform) runDueOrder(ctx context.Context, tok *store.LeaseToken, oc *o
 // Run runs the platform's background work until ctx ends, and returns
 // ctx's error: the time-driven transitions (a pass of [Platform.RunDue],
 // then a sleep until the next automatic transition, at most
-// Config.SchedulerInterval, cut short when an operator's action moves the
-// next event) and the CRL scheduler, which publishes every pending change of
+// Config.SchedulerInterval, moved forward when an operator's action
+// announces an earlier event) and the CRL scheduler, which publishes every pending change of
 // revocation status before its deadline.
 func (p *Platform) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
@@ -205,21 +205,28 @@ func (p *Platform) runLifecycle(ctx context.Context) error {
 			}
 			p.log.Error("scheduler pass failed", "err", err)
 		}
-		wait := interval
-		if !rep.Next.IsZero() {
-			// The store keeps microseconds: wake just after the event.
-			if d := rep.Next.Sub(now) + time.Microsecond; d < wait {
-				wait = max(d, 0)
-			}
+		next := now.Add(interval)
+		if !rep.Next.IsZero() && rep.Next.Before(next) {
+			next = rep.Next
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		case <-p.wake:
-			t.Stop()
+		// Sleep until the next pass; an operator's action that announces
+		// an earlier event (a suspension's end) moves it forward without a
+		// pass, so that issuing or suspending costs no scan.
+		for slept := false; !slept; {
+			// The store keeps microseconds: wake just after the event.
+			t := time.NewTimer(max(next.Sub(p.now())+time.Microsecond, 0))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+				slept = true
+			case <-p.wake:
+				t.Stop()
+				if at := p.takeWakeAt(); !at.IsZero() && at.Before(next) {
+					next = at
+				}
+			}
 		}
 	}
 }

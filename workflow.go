@@ -243,8 +243,8 @@ func (p *Platform) commit(ctx context.Context, oc *orderCtx, tr lifecycle.Transi
 	if _, err := p.apply(ctx, auditAction(tr.Action), cmds...); err != nil {
 		return err
 	}
-	if tr.To == lifecycle.StatusActive || tr.To == lifecycle.StatusSuspended {
-		p.notify()
+	if ev, ok := p.machine.NextEvent(tr.State); ok {
+		p.notifyAt(ev.At)
 	}
 	if tr.Pending != nil {
 		p.pub.scheduler.Notify()

@@ -409,3 +409,37 @@ func TestKeyManager(t *testing.T) {
 	err = cfg.Validate()
 	assert.Equal(t, "Config.HolderKeyName", fieldOf(t, err))
 }
+
+// TestRevocationDating: revoking a suspended product dates the revocation
+// back to the suspension's start (the Italian rule) unless
+// Config.Lifecycle.DateRevocationAtRequest is set; the CRL entry carries
+// that date.
+func TestRevocationDating(t *testing.T) {
+	t.Parallel()
+	for _, atRequest := range []bool{false, true} {
+		env := openEnv(t, withConfig(func(c *registra.Config) { c.Lifecycle.DateRevocationAtRequest = atRequest }))
+		ctx := context.Background()
+		rao := env.User(orgA, access.RoleRAO)
+		_, pr := env.Issued(t, orgA, 1)
+		suspended := env.Now()
+		_, err := env.P.Suspend(ctx, rao.Actor, pr.ID, registra.SuspendInput{End: suspended.AddDate(0, 0, 10), Contract: []byte("c")})
+		require.NoError(t, err)
+		env.Advance(26 * time.Hour)
+		pr, err = env.P.Revoke(ctx, rao.Actor, pr.ID, registra.RevokeInput{Requester: lifecycle.RequesterCertifier,
+			Motivation: lifecycle.MotivationCertifiedDataChange})
+		require.NoError(t, err)
+		want := suspended
+		if atRequest {
+			want = env.Now()
+		}
+		require.NotNil(t, pr.Revocation)
+		assert.Equal(t, want, pr.Revocation.RevocationTime, "at request: %v", atRequest)
+		st, err := env.P.PublishCRLs(ctx, env.Now())
+		require.NoError(t, err)
+		require.NotEmpty(t, st.Published)
+		e := entryOf(fetchCRL(t, env, registra.PathCRL), pr.Certificates[0].SerialNumber)
+		require.NotNil(t, e)
+		assert.Equal(t, want, e.RevocationTime.UTC())
+		assert.Equal(t, int(lifecycle.ReasonAffiliationChanged), e.ReasonCode)
+	}
+}

@@ -228,7 +228,7 @@ func printCRL(w io.Writer, s crlSummary) error {
 		for _, r := range s.ByReason {
 			t.AppendRow([]any{r.Code, r.Reason, r.Count})
 		}
-		t.Render()
+		render(w, t)
 	}
 	if len(s.Listed) > 0 {
 		fprintf(w, "\n")
@@ -236,7 +236,7 @@ func printCRL(w io.Writer, s crlSummary) error {
 		for _, en := range s.Listed {
 			t.AppendRow([]any{en.Serial, en.RevocationTime, en.Reason})
 		}
-		t.Render()
+		render(w, t)
 	}
 	return nil
 }

@@ -71,7 +71,7 @@ or is prompted for on a terminal. A wrong passphrase exits 1.`,
 				for _, c := range out {
 					t.AppendRow([]any{c.Name, c.Code})
 				}
-				t.Render()
+				render(w, t)
 				return nil
 			})
 		},

@@ -136,7 +136,7 @@ func printEvidence(w io.Writer, r evidenceReport) error {
 		for _, a := range m.Artefacts {
 			t.AppendRow([]any{a.Kind, a.MediaType, a.Size, a.SHA256.String()})
 		}
-		t.Render()
+		render(w, t)
 	}
 	if len(m.Checks) > 0 {
 		fprintf(w, "\n")
@@ -144,7 +144,7 @@ func printEvidence(w io.Writer, r evidenceReport) error {
 		for _, c := range m.Checks {
 			t.AppendRow([]any{c.Name, c.Result, c.Subject, c.Detail})
 		}
-		t.Render()
+		render(w, t)
 	}
 	return nil
 }

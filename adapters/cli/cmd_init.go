@@ -198,7 +198,7 @@ func (e *env) runInit(cmd *cobra.Command, f initFlags) error {
 		for _, c := range res.Certificates {
 			t.AppendRow([]any{c.Role, c.Subject, c.NotAfter, c.SHA256})
 		}
-		t.Render()
+		render(w, t)
 		fprintf(w, "\nOrganisation %s with unit %s; admin %q.\n", f.org, f.unit, f.admin)
 		fprintf(w, "The admin's password and TOTP secret are in %s (mode 0600).\n", bootstrap)
 		fprintf(w, "Add the TOTP to an authenticator app: %s\n", enr.URI.Reveal())

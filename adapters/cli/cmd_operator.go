@@ -99,7 +99,7 @@ with 'registra enrol' before the first login. Roles: ` + roleNames() + `.`,
 				for _, o := range out.Operators {
 					t.AppendRow([]any{o.ID, o.Name, o.Org, o.Unit, strings.Join(o.Roles, ","), o.Enrolled, o.Disabled})
 				}
-				t.Render()
+				render(w, t)
 				return nil
 			})
 		},

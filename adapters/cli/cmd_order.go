@@ -296,7 +296,7 @@ submits each draft. It exits 1 when any line was refused.`,
 				for _, r := range results {
 					t.AppendRow([]any{r.Line, r.Order, joinNonEmpty("", r.Error, map[bool]string{true: "created"}[r.Error == ""])})
 				}
-				t.Render()
+				render(w, t)
 				return nil
 			}); err != nil {
 				return err
@@ -351,7 +351,7 @@ func printOrder(w io.Writer, o *wireOrder) error {
 		for _, h := range o.History {
 			t.AppendRow([]any{ts(h.At), h.From, h.To, h.ActorID, h.Publication, ts(h.Deadline), ts(h.PublishedAt)})
 		}
-		t.Render()
+		render(w, t)
 	}
 	return nil
 }

@@ -300,7 +300,7 @@ func newCatalogue(e *env) *cobra.Command {
 					}
 					t.AppendRow([]any{p.ID, p.Name, p.KeyOrigin, p.Profile, strings.Join(ms, ","), strings.Join(ds, ",")})
 				}
-				t.Render()
+				render(w, t)
 				return nil
 			})
 		},
@@ -387,7 +387,7 @@ func printProduct(w io.Writer, p *wireProduct) error {
 		for _, c := range p.Certificates {
 			t.AppendRow([]any{c.SerialNumber, ts(c.NotBefore), ts(c.NotAfter)})
 		}
-		t.Render()
+		render(w, t)
 	}
 	if len(p.Envelopes) > 0 {
 		fprintf(w, "\n")
@@ -395,7 +395,7 @@ func printProduct(w io.Writer, p *wireProduct) error {
 		for _, en := range p.Envelopes {
 			t.AppendRow([]any{en.ID, en.Format, ts(en.CreatedAt)})
 		}
-		t.Render()
+		render(w, t)
 	}
 	return nil
 }

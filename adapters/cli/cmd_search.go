@@ -165,7 +165,7 @@ func printHits(w io.Writer, page wireSearchPage) error {
 		t.AppendRow([]any{h.OrderID, h.ProductID, h.Status, h.ProductType, joinNonEmpty(" ", h.FirstName, h.Surname), h.TaxCode,
 			h.UserID, h.OperatorID, day(h.CreatedAt), day(h.ActivatedAt)})
 	}
-	t.Render()
+	render(w, t)
 	fprintf(w, "%d result(s)", len(page.Hits))
 	if page.Next != "" {
 		fprintf(w, "; more with --cursor %s", page.Next)

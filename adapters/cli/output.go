@@ -34,7 +34,6 @@ func (p printer) emit(v any, human func(w io.Writer) error) error {
 // that its columns align and stay easy to cut with awk.
 func newTable(w io.Writer, header ...any) table.Writer {
 	t := table.NewWriter()
-	t.SetOutputMirror(w)
 	t.SetStyle(table.StyleDefault)
 	s := t.Style()
 	s.Options.DrawBorder = false
@@ -51,7 +50,6 @@ func newTable(w io.Writer, header ...any) table.Writer {
 // kv prints label/value pairs aligned, skipping empty values.
 func kv(w io.Writer, pairs ...string) error {
 	t := table.NewWriter()
-	t.SetOutputMirror(w)
 	s := t.Style()
 	s.Options.DrawBorder = false
 	s.Options.SeparateColumns = false
@@ -64,8 +62,18 @@ func kv(w io.Writer, pairs ...string) error {
 		}
 		t.AppendRow(table.Row{pairs[i] + ":", pairs[i+1]})
 	}
-	t.Render()
+	render(w, t)
 	return nil
+}
+
+// render writes t to w without the padding go-pretty leaves at the end of
+// each line.
+func render(w io.Writer, t table.Writer) {
+	lines := strings.Split(t.Render(), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	fprintf(w, "%s\n", strings.Join(lines, "\n"))
 }
 
 // ts formats a time for people: UTC, to the second; empty for the zero time.

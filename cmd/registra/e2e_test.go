@@ -1,0 +1,336 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/registra-pki/registra"
+	httpapi "github.com/registra-pki/registra/adapters/http"
+	"github.com/registra-pki/registra/internal/taxcode"
+	"github.com/registra-pki/registra/recognition"
+	"github.com/registra-pki/registra/recognition/recognitiontest"
+)
+
+// buildCLI builds the registra binary into a temporary directory.
+func buildCLI(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "registra")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return bin
+}
+
+// cliRunner runs the binary with a private configuration directory.
+type cliRunner struct {
+	t      *testing.T
+	bin    string
+	config string
+}
+
+// run runs the binary and returns its standard output, standard error and
+// exit code.
+func (c cliRunner) run(stdin string, args ...string) (string, string, int) {
+	c.t.Helper()
+	cmd := exec.Command(c.bin, args...)
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+c.config, "HOME="+c.config)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(c.t, err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// ok runs the binary, requires exit 0 and decodes its --json output into v.
+func (c cliRunner) ok(v any, stdin string, args ...string) string {
+	c.t.Helper()
+	out, errs, code := c.run(stdin, args...)
+	require.Equal(c.t, 0, code, "registra %s\nstdout: %s\nstderr: %s", strings.Join(args, " "), out, errs)
+	if v != nil {
+		require.NoError(c.t, json.Unmarshal([]byte(out), v), "registra %s: %s", strings.Join(args, " "), out)
+	}
+	return out
+}
+
+// startServer serves the platform of dir: the operator API over HTTPS on
+// loopback and the public listener on pub. It returns the API's URL and
+// the PEM of its TLS certificate, and a function that stops everything.
+//
+// TODO(#11): run `registra serve` instead once adapters/http exports the
+// example server's constructor, so that serve and the example share it.
+func startServer(t *testing.T, dir string, pub net.Listener) (string, []byte, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	p, err := registra.Open(ctx, registra.Config{Dir: dir, PublicURL: "http://" + pub.Addr().String()})
+	require.NoError(t, err)
+	api, err := httpapi.New(httpapi.Config{Platform: p})
+	require.NoError(t, err)
+	public, err := httpapi.NewPublic(httpapi.PublicConfig{CA: p.Hierarchy(), CRL: p.CRLHandler(), OCSP: p.OCSPHandler()})
+	require.NoError(t, err)
+	srv := httptest.NewUnstartedServer(api)
+	srv.StartTLS()
+	pubSrv := &http.Server{Handler: public, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan struct{}, 2)
+	go func() { _ = pubSrv.Serve(pub); done <- struct{}{} }() //nolint:errcheck // ends with Close
+	go func() { _ = p.Run(ctx); done <- struct{}{} }()        //nolint:errcheck // ends with ctx
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		srv.Close()
+		cancel()
+		_ = pubSrv.Close() //nolint:errcheck // test teardown
+		<-done
+		<-done
+		require.NoError(t, p.Close())
+	}
+	t.Cleanup(stop)
+	return srv.URL, certPEM, stop
+}
+
+// evidenceSealer returns a sealer whose certificate the platform's own root
+// CA issued: the default trust anchor of recognition evidence.
+func evidenceSealer(t *testing.T, dir string) *recognition.Sealer {
+	t.Helper()
+	rootPEM, err := os.ReadFile(filepath.Join(dir, "ca", "root.pem"))
+	require.NoError(t, err)
+	blk, _ := pem.Decode(rootPEM)
+	root, err := x509.ParseCertificate(blk.Bytes)
+	require.NoError(t, err)
+	keyPEM, err := os.ReadFile(filepath.Join(dir, "ca", "keys", "root.key"))
+	require.NoError(t, err)
+	blk, _ = pem.Decode(keyPEM)
+	rootKey, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	require.NoError(t, err)
+	key, _ := recognitiontest.SelfSignedRSA(t, "evidence")
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:   pkix.Name{CommonName: "registra evidence seal", Organization: []string{"registra"}, Country: []string{"IT"}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, root, key.Public(), rootKey)
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	s, err := recognition.NewSealer(recognition.SealerConfig{Certificate: cert, Key: key})
+	require.NoError(t, err)
+	return s
+}
+
+// TestFullFlow drives the workflow with the registra binary against a
+// platform on loopback (issue #11, acceptance 1): init, serve, login,
+// create, submit, recognise, issue, suspend, reactivate, revoke,
+// search --json, crl show, audit verify.
+func TestFullFlow(t *testing.T) {
+	t.Parallel()
+	bin := buildCLI(t)
+	tmp := t.TempDir()
+	c := cliRunner{t: t, bin: bin, config: filepath.Join(tmp, "config")}
+	dir := filepath.Join(tmp, "data")
+	pub, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	publicURL := "http://" + pub.Addr().String()
+
+	// init
+	var initRes struct {
+		BootstrapFile string `json:"bootstrap_file"`
+	}
+	c.ok(&initRes, "", "init", "--data", dir, "--public-url", publicURL, "--json")
+	var boot struct {
+		Username, Password string
+		TOTPSecret         string `json:"totp_secret"`
+	}
+	b, err := os.ReadFile(initRes.BootstrapFile)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &boot))
+
+	// serve
+	server, certPEM, stop := startServer(t, dir, pub)
+	caFile := filepath.Join(tmp, "server-ca.pem")
+	require.NoError(t, os.WriteFile(caFile, certPEM, 0o600))
+
+	// login: the admin, from standard input as a script does.
+	now := time.Now()
+	code, err := totp.GenerateCode(boot.TOTPSecret, now)
+	require.NoError(t, err)
+	c.ok(nil, boot.Password+"\n"+code+"\n", "login", "--server", server, "--ca-file", caFile, "--username", boot.Username)
+	st, err := os.Stat(filepath.Join(c.config, "registra", "session.json"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "the token is kept readable by the user only")
+
+	// The admin creates a RAO, who confirms the enrolment and logs in with
+	// the next code (a code is accepted once).
+	pwFile := filepath.Join(tmp, "rao-password")
+	require.NoError(t, os.WriteFile(pwFile, []byte("rao password for the cli test\n"), 0o600))
+	var created struct {
+		TOTP struct{ Secret string } `json:"totp"`
+	}
+	c.ok(&created, "", "operator", "create", "--username", "rao1", "--name", "Anna Bianchi", "--email", "anna@example.com",
+		"--role", "rao", "--unit", "main", "--password-file", pwFile, "--json")
+	code, err = totp.GenerateCode(created.TOTP.Secret, now)
+	require.NoError(t, err)
+	c.ok(nil, code+"\n", "enrol", "--username", "rao1", "--password-file", pwFile)
+	code, err = totp.GenerateCode(created.TOTP.Secret, now.Add(30*time.Second))
+	require.NoError(t, err)
+	otpFile := filepath.Join(tmp, "otp")
+	require.NoError(t, os.WriteFile(otpFile, []byte(code+"\n"), 0o600))
+	c.ok(nil, "", "login", "--username", "rao1", "--password-file", pwFile, "--otp-file", otpFile)
+	var me struct{ ID string }
+	c.ok(&me, "", "whoami", "--json")
+	assert.Equal(t, "rao1", me.ID)
+
+	// create
+	born := time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+	tc, err := taxcode.Compute(taxcode.Person{Surname: "Rossi", GivenName: "Mario", BirthDate: born, Sex: taxcode.Male, Place: "H501"})
+	require.NoError(t, err)
+	orderFile := filepath.Join(tmp, "order.json")
+	require.NoError(t, os.WriteFile(orderFile, fmt.Appendf(nil, `{"product_type":"remote_signature","method":"offline",
+		"applicant":{"tax_code":%q,"first_name":"Mario","surname":"Rossi","sex":"M","birth_date":"1980-01-01","birth_place":"H501",
+		"document":{"country":"IT","type":"identity_card","number":"CA00001AB","issued_on":%q,"expires_on":%q},
+		"residence":{"street":"Via Roma 1","postal_code":"00100","city":"Roma","province":"RM","country":"IT"},
+		"email":"mario.rossi@example.org","mobile":"+393400000001"}}`, tc.String(),
+		now.AddDate(-2, 0, 0).Format(time.DateOnly), now.AddDate(8, 0, 0).Format(time.DateOnly)), 0o600))
+	var order struct {
+		ID, Status string
+		Version    uint64
+	}
+	c.ok(&order, "", "order", "create", "--file", orderFile, "--external-code", "EXT-1", "--json")
+	assert.Equal(t, "draft", order.Status)
+
+	// Submission needs the privacy consent: refused as one line, exit 1.
+	_, errs, exit := c.run("", "order", "submit", order.ID)
+	assert.Equal(t, 1, exit)
+	assert.Equal(t, 1, strings.Count(errs, "\n"), "one line: %q", errs)
+	assert.Contains(t, errs, "registra: ")
+
+	c.ok(&order, "", "order", "update", order.ID, "--privacy-consent", "--json")
+	c.ok(&order, "", "order", "submit", order.ID, "--json")
+	assert.Equal(t, "to_identify", order.Status)
+
+	// recognise: the recognition station's sealed bundle.
+	v, err := recognition.NewOffline(recognition.OfflineConfig{})
+	require.NoError(t, err)
+	ev, err := v.Verify(context.Background(), recognition.Submission{OrderID: order.ID,
+		Applicant: recognition.Applicant{TaxCode: tc.String(), GivenName: "Mario", Surname: "Rossi", DateOfBirth: "1980-01-01",
+			Email: "mario.rossi@example.org", Mobile: "+393400000001"},
+		Operator: recognition.Operator{ID: "rao1", Name: "Anna Bianchi", Role: recognition.RoleRAO, Org: "DEMO", Unit: "main"},
+		Consents: []recognition.Consent{{Name: recognition.ConsentPrivacy, Given: true}},
+		Uploads: []recognition.Upload{
+			{Kind: recognition.KindDocumentFront, Name: "front.jpg", Data: recognitiontest.JPEG("front")},
+			{Kind: recognition.KindDocumentBack, Name: "back.png", Data: recognitiontest.PNG("back")},
+			{Kind: recognition.KindSignedPaperForm, Name: "form.pdf", Data: recognitiontest.PDF("form")},
+			{Kind: recognition.KindReport, Name: "report.pdf", Data: recognitiontest.PDF("report")},
+		}})
+	require.NoError(t, err)
+	sealed, err := evidenceSealer(t, dir).Seal(context.Background(), &ev)
+	require.NoError(t, err)
+	bundle, err := sealed.MarshalBinary()
+	require.NoError(t, err)
+	bundleFile := filepath.Join(tmp, "bundle.bin")
+	require.NoError(t, os.WriteFile(bundleFile, bundle, 0o600))
+	c.ok(nil, "", "evidence", "verify", bundleFile, "--data", dir)
+	c.ok(&order, "", "recognition", "record", order.ID, "--bundle", bundleFile, "--json")
+	assert.Equal(t, "to_issue", order.Status)
+
+	// issue
+	var product struct {
+		ID, Status   string
+		Certificates []struct {
+			SerialNumber string `json:"serial_number"`
+		}
+	}
+	c.ok(&product, "", "issue", order.ID, "--tax-code-passphrase", "--json")
+	assert.Equal(t, "active", product.Status)
+	require.NotEmpty(t, product.Certificates)
+	serial := strings.ToLower(strings.TrimLeft(strings.ReplaceAll(product.Certificates[0].SerialNumber, ":", ""), "0"))
+
+	// suspend, reactivate, revoke
+	contract := filepath.Join(tmp, "contract.pdf")
+	require.NoError(t, os.WriteFile(contract, recognitiontest.PDF("suspension contract"), 0o600))
+	c.ok(&product, "", "suspend", product.ID, "--until", now.AddDate(0, 0, 7).Format(time.DateOnly), "--notes", "lost phone",
+		"--contract", contract, "--json")
+	assert.Equal(t, "suspended", product.Status)
+	c.ok(&product, "", "reactivate", product.ID, "--json")
+	assert.Equal(t, "active", product.Status)
+	c.ok(&product, "", "revoke", product.ID, "--requester", "owner", "--motivation", "key_compromise", "--json")
+	assert.Equal(t, "revoked", product.Status)
+
+	// Revoking again is refused: exit 1, one line.
+	_, errs, exit = c.run("", "revoke", product.ID, "--requester", "owner", "--motivation", "key_compromise")
+	assert.Equal(t, 1, exit)
+	assert.Contains(t, errs, "(409)")
+
+	// search --json
+	var page struct {
+		Hits []struct {
+			OrderID string `json:"order_id"`
+			Status  string `json:"status"`
+		} `json:"hits"`
+	}
+	c.ok(&page, "", "search", "--tax-code", tc.String(), "--json")
+	require.Len(t, page.Hits, 1)
+	assert.Equal(t, order.ID, page.Hits[0].OrderID)
+	assert.Equal(t, "revoked", page.Hits[0].Status)
+	c.ok(&page, "", "search", "--list", "revoked", "--all", "--json")
+	require.Len(t, page.Hits, 1)
+
+	// crl show: a key compromise is published at once, on the delta CRL
+	// (the full CRL follows at its own interval).
+	require.Eventually(t, func() bool {
+		var s struct {
+			Listed []struct{ Serial, Reason string } `json:"listed"`
+		}
+		out, _, code := c.run("", "crl", "show", publicURL+"/crl/issuing-delta.crl", "--entries", "--json")
+		if code != 0 || json.Unmarshal([]byte(out), &s) != nil {
+			return false
+		}
+		for _, e := range s.Listed {
+			if e.Serial == serial && e.Reason == "keyCompromise" {
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 200*time.Millisecond, "serial %s on the delta CRL", serial)
+	out := c.ok(nil, "", "crl", "show", publicURL+"/crl/issuing-delta.crl", "--issuer", filepath.Join(dir, "ca", "issuing.pem"))
+	assert.Contains(t, out, "delta CRL")
+	assert.Contains(t, out, "verified")
+	out = c.ok(nil, "", "crl", "show", publicURL+"/crl/issuing.crl")
+	assert.Contains(t, out, "full CRL")
+
+	// The server is unreachable once stopped: exit 3.
+	stop()
+	_, errs, exit = c.run("", "order", "get", order.ID)
+	assert.Equal(t, 3, exit, errs)
+	assert.Contains(t, errs, "cannot reach")
+
+	// audit verify
+	out = c.ok(nil, "", "audit", "verify", "--data", dir)
+	assert.Contains(t, out, "audit trail intact")
+}

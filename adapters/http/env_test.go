@@ -19,6 +19,8 @@ import (
 	"github.com/registra-pki/registra/access/accesstest"
 	httpapi "github.com/registra-pki/registra/adapters/http"
 	"github.com/registra-pki/registra/envelope"
+	"github.com/registra-pki/registra/recognition"
+	"github.com/registra-pki/registra/recognition/recognitiontest"
 )
 
 // Credentials of the bootstrap admin of every test platform.
@@ -36,7 +38,7 @@ type clock struct{ offset atomic.Int64 }
 
 func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
 func (c *clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
-func (c *clock) code(t *testing.T, secret string) string {
+func (c *clock) code(t testing.TB, secret string) string {
 	t.Helper()
 	c.Advance(31 * time.Second) // the next TOTP step
 	code, err := totp.GenerateCode(secret, c.Now())
@@ -46,20 +48,27 @@ func (c *clock) code(t *testing.T, secret string) string {
 
 // env is a platform served by the API on a loopback test server.
 type env struct {
-	t     *testing.T
-	clock *clock
-	p     *registra.Platform
-	api   *httpapi.API
-	srv   *httptest.Server
-	admin string // the admin's token
+	t      testing.TB
+	clock  *clock
+	p      *registra.Platform
+	sealer *recognition.Sealer
+	api    *httpapi.API
+	srv    *httptest.Server
+	admin  string // the admin's token
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, clock: &clock{}}
 	cfg := cheapConfig(t.TempDir())
 	cfg.Now = e.clock.Now
+	evca := recognitiontest.NewRoot(t, "Evidence Test CA", time.Now().AddDate(-1, 0, 0), time.Now().AddDate(10, 0, 0))
+	cfg.EvidenceRoots = evca.Pool()
+	evCert, evKey := evca.IssueEvidenceCert(t)
+	sealer, err := recognition.NewSealer(recognition.SealerConfig{Certificate: evCert, Key: evKey, Chain: evca.Chain()})
+	require.NoError(t, err)
+	e.sealer = sealer
 	p, err := registra.Open(ctx, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, p.Close()) })

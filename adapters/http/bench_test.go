@@ -1,0 +1,199 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/registra-pki/registra"
+	"github.com/registra-pki/registra/internal/taxcode"
+	"github.com/registra-pki/registra/recognition"
+	"github.com/registra-pki/registra/recognition/recognitiontest"
+)
+
+// benchApplicant returns a complete, valid applicant i.
+func benchApplicant(tb testing.TB, i int, now time.Time) registra.Applicant {
+	tb.Helper()
+	given := []string{"Mario", "Giulia", "Luca", "Anna", "Paolo", "Sara", "Marco", "Elena"}[i%8]
+	surname := []string{"Rossi", "Bianchi", "Verdi", "Esposito", "Romano", "Colombo", "Ricci", "Marino"}[(i/8)%8]
+	sex, s := taxcode.Male, "M"
+	if i%2 == 1 {
+		sex, s = taxcode.Female, "F"
+	}
+	born := time.Date(1940+(i/64)%60, time.Month(1+i%12), 1+i%28, 0, 0, 0, 0, time.UTC)
+	code, err := taxcode.Compute(taxcode.Person{Surname: surname, GivenName: given, BirthDate: born, Sex: sex, Place: "H501"})
+	require.NoError(tb, err)
+	return registra.Applicant{TaxCode: code.String(), FirstName: given, Surname: surname, Sex: s, BirthDate: born, BirthPlace: "H501",
+		Document: registra.Document{Country: "IT", Type: "identity_card", Number: fmt.Sprintf("CA%06dAB", i),
+			IssuedOn: now.AddDate(-2, 0, 0), ExpiresOn: now.AddDate(8, 0, 0)},
+		Residence: registra.Address{Street: "Via Roma 1", PostalCode: "00100", City: "Roma", Province: "RM", Country: "IT"},
+		Email:     fmt.Sprintf("holder%d@example.org", i), Mobile: fmt.Sprintf("+39340%07d", i), PrivacyConsent: true}
+}
+
+// toIssue makes n orders waiting for issuance (to_issue) through the
+// library: draft, submit, sealed Offline evidence.
+func (e *env) toIssue(tb testing.TB, a registra.Actor, first, n int) []string {
+	tb.Helper()
+	ctx := context.Background()
+	v, err := recognition.NewOffline(recognition.OfflineConfig{Now: e.clock.Now})
+	require.NoError(tb, err)
+	ids := make([]string, n)
+	for i := range n {
+		in := registra.OrderInput{ProductType: registra.ProductRemoteSignature, Method: recognition.MethodOffline,
+			Applicant: benchApplicant(tb, first+i, e.clock.Now())}
+		o, err := e.p.CreateDraft(ctx, a, in)
+		require.NoError(tb, err)
+		_, err = e.p.Submit(ctx, a, o.ID)
+		require.NoError(tb, err)
+		ap := in.Applicant
+		ev, err := v.Verify(ctx, recognition.Submission{OrderID: o.ID,
+			Applicant: recognition.Applicant{TaxCode: ap.TaxCode, GivenName: ap.FirstName, Surname: ap.Surname,
+				DateOfBirth: ap.BirthDate.Format(time.DateOnly), Email: ap.Email, Mobile: ap.Mobile},
+			Operator: recognition.Operator{ID: a.OperatorID, Name: a.OperatorID, Role: "rao", Org: a.Org, Unit: demoUnit},
+			Consents: []recognition.Consent{{Name: recognition.ConsentPrivacy, Given: true}},
+			Uploads: []recognition.Upload{
+				{Kind: recognition.KindDocumentFront, Name: "front.jpg", Data: recognitiontest.JPEG("front " + o.ID)},
+				{Kind: recognition.KindDocumentBack, Name: "back.png", Data: recognitiontest.PNG("back " + o.ID)},
+				{Kind: recognition.KindSignedPaperForm, Name: "form.pdf", Data: recognitiontest.PDF("form " + o.ID)},
+				{Kind: recognition.KindReport, Name: "report.pdf", Data: recognitiontest.PDF("report " + o.ID)},
+			}})
+		require.NoError(tb, err)
+		sealed, err := e.sealer.Seal(ctx, &ev)
+		require.NoError(tb, err)
+		_, err = e.p.RecordRecognition(ctx, a, o.ID, sealed)
+		require.NoError(tb, err)
+		ids[i] = o.ID
+	}
+	return ids
+}
+
+// run issues ids with c concurrent workers through issue and returns each
+// call's latency and the wall time.
+func run(tb testing.TB, ids []string, c int, issue func(id string) error) ([]time.Duration, time.Duration) {
+	tb.Helper()
+	lat := make([]time.Duration, len(ids))
+	next := make(chan int, len(ids))
+	for i := range ids {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	errs := make(chan error, c)
+	start := time.Now()
+	for range c {
+		wg.Go(func() {
+			for i := range next {
+				t0 := time.Now()
+				if err := issue(ids[i]); err != nil {
+					errs <- err
+					return
+				}
+				lat[i] = time.Since(t0)
+			}
+		})
+	}
+	wg.Wait()
+	wall := time.Since(start)
+	close(errs)
+	for err := range errs {
+		require.NoError(tb, err)
+	}
+	return lat, wall
+}
+
+func cpu() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func percentile(lat []time.Duration, p float64) time.Duration {
+	s := slices.Clone(lat)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+// BenchmarkIssuance compares issuance through the HTTP API (HTTPS over
+// loopback with keep-alive) with the library's own Platform.Issue, in the
+// same run, at 1, 4 and 16 concurrent clients. Each op issues one
+// certificate through each path. Reported: certificates/s of each path,
+// their ratio, p50/p99 latency of the HTTP path, and process CPU per HTTP
+// certificate (client and server share the process).
+func BenchmarkIssuance(b *testing.B) {
+	e := newEnv(b)
+	token := e.operator(demoOrg, demoUnit, "rao1", "rao")
+	actor, err := e.p.Authenticate(context.Background(), token)
+	require.NoError(b, err)
+	srv := httptest.NewUnstartedServer(e.api)
+	srv.StartTLS()
+	b.Cleanup(srv.Close)
+	next := 0
+	for _, c := range []int{1, 4, 16} {
+		b.Run(fmt.Sprintf("clients=%d", c), func(b *testing.B) {
+			client := srv.Client()
+			client.Transport.(*http.Transport).MaxIdleConnsPerHost = c
+			client.Transport.(*http.Transport).TLSClientConfig.MinVersion = tls.VersionTLS12
+			body := []byte(`{"passphrase":{"use_tax_code":true}}`)
+			issueHTTP := func(id string) error {
+				req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/orders/"+id+"/issue", bytes.NewReader(body))
+				if err != nil {
+					return err
+				}
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Content-Type", "application/json")
+				res, err := client.Do(req)
+				if err != nil {
+					return err
+				}
+				defer res.Body.Close()
+				raw, err := io.ReadAll(res.Body)
+				if err != nil {
+					return err
+				}
+				if res.StatusCode != http.StatusCreated {
+					return fmt.Errorf("issue %s: %d %s", id, res.StatusCode, raw)
+				}
+				var p struct{ Status string }
+				if err := json.Unmarshal(raw, &p); err != nil || p.Status != "active" {
+					return fmt.Errorf("issue %s: %s", id, raw)
+				}
+				return nil
+			}
+			issueLib := func(id string) error {
+				_, err := e.p.Issue(context.Background(), actor, id, registra.IssueInput{Passphrase: registra.PassphraseChoice{UseTaxCode: true}})
+				return err
+			}
+			n := max(b.N, c) // every worker issues at least once
+			b.StopTimer()
+			first := next
+			next += 2 * n
+			lib, viaHTTP := e.toIssue(b, actor, first, n), e.toIssue(b, actor, first+n, n)
+			b.StartTimer()
+			_, libWall := run(b, lib, c, issueLib)
+			cpu0 := cpu()
+			lat, httpWall := run(b, viaHTTP, c, issueHTTP)
+			cpuHTTP := cpu() - cpu0
+			libRate, httpRate := float64(n)/libWall.Seconds(), float64(n)/httpWall.Seconds()
+			b.ReportMetric(libRate, "lib-certs/s")
+			b.ReportMetric(httpRate, "http-certs/s")
+			b.ReportMetric(httpRate/libRate, "http/lib")
+			b.ReportMetric(float64(percentile(lat, 0.50).Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
+			b.ReportMetric(float64(cpuHTTP.Microseconds())/1000/float64(n), "cpu-ms/cert")
+		})
+	}
+}

@@ -117,6 +117,8 @@ type Issuer struct {
 	org    string
 	ctry   string
 	exts   sync.Map // extensionKey -> []x509util.Extension
+	// skeletons holds each profile's TBS skeleton (tbsshape.go).
+	skeletons sync.Map // skeletonKey -> *tbsSkeleton
 }
 
 // compile-time check: the issuer generates CRLs through softcas.
@@ -233,49 +235,82 @@ func (i *Issuer) Prepare(ctx context.Context, req Request) (*Ticket, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	in, err := i.input(&req)
+	if err != nil {
+		return nil, err
+	}
+	p := in.profile
+	tmpl, tbs, err := i.buildTBS(in)
+	if err != nil {
+		return nil, err
+	}
+	lintDER, err := i.tw.wrap(tbs, tmpl.SignatureAlgorithm, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := i.linter.CheckCertificate(lintDER, "certificate "+p.Name); err != nil {
+		return nil, err
+	}
+	return &Ticket{
+		Profile:         p.Name,
+		SerialNumber:    in.serial,
+		NotBefore:       in.notBefore,
+		NotAfter:        in.notAfter,
+		Subject:         tmpl.Subject.String(),
+		TBS:             tbs,
+		LintCertificate: lintDER,
+		issuer:          i,
+		template:        tmpl,
+		tbs:             bytes.Clone(tbs),
+	}, nil
+}
+
+// input checks req (profile, key, holder or service data, validity) and
+// returns what its certificate is built from, with a new random serial.
+func (i *Issuer) input(req *Request) (templateInput, error) {
 	p := req.Profile
 	if err := p.validate(); err != nil {
-		return nil, err
+		return templateInput{}, err
 	}
-	pub, err := requestKey(&req)
+	pub, err := requestKey(req)
 	if err != nil {
-		return nil, err
+		return templateInput{}, err
 	}
-	subject, err := subjectFor(&req, i.org, i.ctry)
+	subject, err := subjectFor(req, i.org, i.ctry)
 	if err != nil {
-		return nil, err
+		return templateInput{}, err
 	}
 	if p.DNSNames {
 		if len(req.DNSNames) == 0 {
-			return nil, fieldErr("DNSNames", "the profile needs at least one DNS name")
+			return templateInput{}, fieldErr("DNSNames", "the profile needs at least one DNS name")
 		}
 		for _, n := range req.DNSNames {
 			if !isDNSName(n) {
-				return nil, fieldErr("DNSNames", fmt.Sprintf("%q is not a DNS host name", n))
+				return templateInput{}, fieldErr("DNSNames", fmt.Sprintf("%q is not a DNS host name", n))
 			}
 		}
 	} else if len(req.DNSNames) > 0 {
-		return nil, fieldErr("DNSNames", "the profile takes no DNS names")
+		return templateInput{}, fieldErr("DNSNames", "the profile takes no DNS names")
 	}
 	validity := req.Validity
 	if validity == 0 {
 		validity = p.DefaultValidity
 	}
 	if validity < p.MinValidity || validity > p.MaxValidity {
-		return nil, fieldErr("Validity", fmt.Sprintf("must be between %v and %v for profile %s", p.MinValidity, p.MaxValidity, p.Name))
+		return templateInput{}, fieldErr("Validity", fmt.Sprintf("must be between %v and %v for profile %s", p.MinValidity, p.MaxValidity, p.Name))
 	}
 	notBefore := i.now().UTC().Truncate(time.Second)
 	notAfter := notBefore.Add(validity)
 	if notAfter.After(i.h.issuing.NotAfter) {
-		return nil, fieldErr("Validity", fmt.Sprintf("would end on %s, after the issuing CA certificate (%s)",
+		return templateInput{}, fieldErr("Validity", fmt.Sprintf("would end on %s, after the issuing CA certificate (%s)",
 			notAfter.Format(time.RFC3339), i.h.issuing.NotAfter.UTC().Format(time.RFC3339)))
 	}
 	if notBefore.Before(i.h.issuing.NotBefore) {
-		return nil, fieldErr("Validity", "would start before the issuing CA certificate")
+		return templateInput{}, fieldErr("Validity", "would start before the issuing CA certificate")
 	}
 	serial, err := randomSerial(i.rand)
 	if err != nil {
-		return nil, err
+		return templateInput{}, err
 	}
 	in := templateInput{
 		profile:        p,
@@ -294,36 +329,44 @@ func (i *Issuer) Prepare(ctx context.Context, req Request) (*Ticket, error) {
 		ocspURL:        i.cfg.OCSPURL,
 		caIssuers:      i.cfg.CAIssuersURL,
 	}
+	return in, nil
+}
+
+// buildTBS returns the template Sign hands to softcas and the TBS the
+// issuing key will sign: from the profile's skeleton when the issuer has
+// one, otherwise the long way (tbsshape.go).
+func (i *Issuer) buildTBS(in templateInput) (*x509.Certificate, []byte, error) {
+	if sk := i.skeleton(in.profile); sk != nil {
+		tmpl, tbs, err := sk.build(in)
+		if err != nil {
+			return nil, nil, fmt.Errorf("ca: building %s certificate: %w", in.profile.Name, err)
+		}
+		return tmpl, tbs, nil
+	}
+	tmpl, tbs, err := i.buildTBSLong(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	i.learn(in.profile, tmpl, tbs, in)
+	return tmpl, tbs, nil
+}
+
+// buildTBSLong renders the x509util template and lets
+// x509.CreateCertificate marshal the TBS.
+func (i *Issuer) buildTBSLong(in templateInput) (*x509.Certificate, []byte, error) {
+	var err error
 	if in.extensions, err = i.profileExtensions(in); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	tmpl, err := buildTemplate(in)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	tbs, err := captureTBS(tmpl, i.h.issuing, pub, i.h.issKey.Public())
+	tbs, err := captureTBS(tmpl, i.h.issuing, in.publicKey, i.h.issKey.Public())
 	if err != nil {
-		return nil, fmt.Errorf("ca: building %s certificate: %w", p.Name, err)
+		return nil, nil, fmt.Errorf("ca: building %s certificate: %w", in.profile.Name, err)
 	}
-	lintDER, err := i.tw.wrap(tbs, tmpl.SignatureAlgorithm, false)
-	if err != nil {
-		return nil, err
-	}
-	if err := i.linter.CheckCertificate(lintDER, "certificate "+p.Name); err != nil {
-		return nil, err
-	}
-	return &Ticket{
-		Profile:         p.Name,
-		SerialNumber:    serial,
-		NotBefore:       notBefore,
-		NotAfter:        notAfter,
-		Subject:         tmpl.Subject.String(),
-		TBS:             tbs,
-		LintCertificate: lintDER,
-		issuer:          i,
-		template:        tmpl,
-		tbs:             bytes.Clone(tbs),
-	}, nil
+	return tmpl, tbs, nil
 }
 
 // profileExtensions returns the profile's constant extensions, encoded once

@@ -53,7 +53,7 @@ func (e *ProblemError) Error() string {
 	if title == "" {
 		title = http.StatusText(e.Status)
 	}
-	fmt.Fprintf(&b, "%s (%d)", strings.ToLower(title), e.Status)
+	fmt.Fprintf(&b, "%s (%d)", strings.ToLower(oneLine(title)), e.Status)
 	detail := e.Detail
 	if detail != "" {
 		b.WriteString(": " + oneLine(detail))

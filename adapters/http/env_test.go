@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -59,10 +60,18 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvLogged(t, nil)
+}
+
+// newEnvLogged is newEnv with the API's and the platform's logs going to
+// log.
+func newEnvLogged(t testing.TB, log *slog.Logger) *env {
+	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, clock: &clock{}}
 	cfg := cheapConfig(t.TempDir())
 	cfg.Now = e.clock.Now
+	cfg.Logger = log
 	evca := recognitiontest.NewRoot(t, "Evidence Test CA", time.Now().AddDate(-1, 0, 0), time.Now().AddDate(10, 0, 0))
 	cfg.EvidenceRoots = evca.Pool()
 	evCert, evKey := evca.IssueEvidenceCert(t)
@@ -79,7 +88,7 @@ func newEnv(t testing.TB) *env {
 			Roles: []access.Role{access.RoleAdmin}, Unit: demoUnit, Password: adminPass},
 	})
 	require.NoError(t, err)
-	e.api, err = httpapi.New(httpapi.Config{Platform: p, MaxBodyBytes: 16 << 10, MaxUploadBytes: 1 << 20})
+	e.api, err = httpapi.New(httpapi.Config{Platform: p, MaxBodyBytes: 16 << 10, MaxUploadBytes: 1 << 20, Logger: log})
 	require.NoError(t, err)
 	e.srv = httptest.NewServer(e.api)
 	t.Cleanup(e.srv.Close)
@@ -143,8 +152,14 @@ func (e *env) do(method, path, token string, body any) response {
 
 func (e *env) send(method, path, token, contentType string, body io.Reader, header http.Header) response {
 	e.t.Helper()
+	return e.sendAs(e.t, method, path, token, contentType, body, header)
+}
+
+// sendAs is send reporting failures to t (a fuzz target's own T).
+func (e *env) sendAs(t testing.TB, method, path, token, contentType string, body io.Reader, header http.Header) response {
+	t.Helper()
 	req, err := http.NewRequest(method, e.srv.URL+path, body)
-	require.NoError(e.t, err)
+	require.NoError(t, err)
 	if body != nil {
 		req.Header.Set("Content-Type", contentType)
 	}
@@ -155,13 +170,13 @@ func (e *env) send(method, path, token, contentType string, body io.Reader, head
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	res, err := e.srv.Client().Do(req)
-	require.NoError(e.t, err)
+	require.NoError(t, err)
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
-	require.NoError(e.t, err)
+	require.NoError(t, err)
 	r := response{status: res.StatusCode, header: res.Header, raw: raw}
 	if len(raw) > 0 && (res.Header.Get("Content-Type") == "application/json" || res.Header.Get("Content-Type") == "application/problem+json") {
-		require.NoErrorf(e.t, json.Unmarshal(raw, &r.body), "%s", raw)
+		require.NoErrorf(t, json.Unmarshal(raw, &r.body), "%s", raw)
 	}
 	return r
 }

@@ -148,9 +148,9 @@ var (
 // types, in matching order.
 func Problems() []Problem { return append([]Problem(nil), problemTable[:]...) }
 
-// lookup returns the first row whose sentinel err wraps, or the internal
+// Lookup returns the first row whose sentinel err wraps, or the internal
 // error row.
-func lookup(err error) Problem {
+func Lookup(err error) Problem {
 	for _, p := range problemTable {
 		if errors.Is(err, p.Err) {
 			return p
@@ -162,7 +162,7 @@ func lookup(err error) Problem {
 // newProblem returns the RFC 9457 body for err. Internal errors get a fixed
 // detail: their message may name files, keys or peers, and is logged instead.
 func newProblem(err error) (Problem, *huma.ErrorModel) {
-	p := lookup(err)
+	p := Lookup(err)
 	m := &huma.ErrorModel{Type: p.Type(), Title: p.Title, Status: p.Status}
 	if p.Status < http.StatusInternalServerError {
 		m.Detail = err.Error()

@@ -144,6 +144,48 @@ func testRoundTrip(t *testing.T, f *Fixture) {
 		assert.ErrorIs(t, get(), store.ErrNotFound)
 	}
 
+	// Organisation, unit and operator come back as written.
+	orgRec := store.Organisation{ID: "org-edge", Name: "Società Cooperativa «Ünïcode» & C.", ClientCode: "C-Ω", CreatedAt: odd}
+	unit := store.Unit{ID: "unit-edge", OrgID: orgRec.ID, Name: "Sede di Forlì"}
+	oper := store.Operator{ID: "op-edge", OrgID: orgRec.ID, UnitID: unit.ID, Username: "nicolò.d'annunzio",
+		Name: "NICOLÒ D'ANNUNZIO", Email: "n@example.it", Role: "master_rao", Disabled: true, CreatedAt: odd}
+	r = f.Apply(store.PutOrganisation{Organisation: orgRec}, store.PutUnit{Unit: unit}, store.PutOperator{Operator: oper})
+	orgRec.Version, orgRec.CreatedAt, unit.Version, oper.Version, oper.CreatedAt = r.Index, wantOdd, r.Index, r.Index, wantOdd
+	// A full status change with every optional field, and a receipt.
+	full := store.ChangeStatus{Change: store.StatusChange{ID: "chg-full", OrderID: o.ID, From: store.StatusActive,
+		To: store.StatusSuspended, At: odd, ActorID: op, Requester: "third_party", ReasonCode: -1, Notes: "sospensione «cautelativa»",
+		ContractBlob: BlobHash("contract"), Mode: store.PublicationImmediate, Deadline: odd.Add(time.Hour), HoldUntil: far,
+		RevocationTime: odd, InvalidityDate: odd.Add(-time.Hour)}}
+	r = f.Apply(full, store.ReserveCRLNumber{Scope: store.CRLScope{Issuer: "ca-1", Shard: 4294967295}})
+	wantChange := full.Change
+	wantChange.OrgID, wantChange.Version = org, r.Index
+	wantChange.At, wantChange.Deadline, wantChange.HoldUntil = wantOdd, wantOdd.Add(time.Hour), far.UTC().Truncate(time.Microsecond)
+	wantChange.RevocationTime, wantChange.InvalidityDate = wantOdd, wantOdd.Add(-time.Hour)
+	f.Move(o.ID, store.StatusSuspended, store.StatusActive, odd)
+	rc := store.Receipt{ID: "rcpt-edge", Issuer: "ca-1", Shard: 4294967295, CRLNumber: 1, Sink: "directory", PublishedAt: odd, Detail: "ok"}
+	r = f.Apply(store.PutReceipt{Receipt: rc})
+	rc.Version, rc.PublishedAt = r.Index, wantOdd
+	sr := f.Snap()
+	defer sr.Close()
+	gotOrg, err := sr.Organisation(orgRec.ID)
+	require.NoError(t, err)
+	assert.Equal(t, orgRec, gotOrg)
+	gotUnit, err := sr.Unit(unit.ID)
+	require.NoError(t, err)
+	assert.Equal(t, unit, gotUnit)
+	gotOp, err := sr.Operator(oper.ID)
+	require.NoError(t, err)
+	assert.Equal(t, oper, gotOp)
+	gotChange, err := sr.StatusChange("chg-full")
+	require.NoError(t, err)
+	assert.Equal(t, wantChange, gotChange)
+	gotRc, err := sr.Receipt(rc.ID)
+	require.NoError(t, err)
+	assert.Equal(t, rc, gotRc)
+	crlRec, err := sr.CRL(store.CRLScope{Issuer: "ca-1", Shard: 4294967295})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), crlRec.Reserved)
+
 	// Reads return copies: changing them changes nothing stored.
 	gotP.Certificates[0].Serial[0] = 0
 	again, err := snap.Product(p.ID)

@@ -13,7 +13,7 @@ func newRecognition(e *env) *cobra.Command {
 	c := &cobra.Command{
 		Use:     "recognition",
 		Short:   "Record the applicant's recognition, and show what each method needs",
-		Example: "  registra recognition requirements offline\n  registra recognition record ORDER --bundle evidence.bin",
+		Example: "  registra recognition requirements offline\n  registra recognition offline ORDER --upload document_front=front.jpg ... --seal-cert evidence.pem --seal-key evidence.key\n  registra recognition record ORDER --bundle evidence.bin",
 		Args:    exactArgs(),
 	}
 	var bundle string
@@ -72,6 +72,6 @@ recording it. Check a bundle first with 'registra evidence verify'.`,
 			})
 		},
 	}
-	c.AddCommand(rec, req)
+	c.AddCommand(rec, req, newRecognitionOffline(e))
 	return c
 }

@@ -27,7 +27,6 @@ import (
 	"github.com/registra-pki/registra"
 	httpapi "github.com/registra-pki/registra/adapters/http"
 	"github.com/registra-pki/registra/internal/taxcode"
-	"github.com/registra-pki/registra/recognition"
 	"github.com/registra-pki/registra/recognition/recognitiontest"
 )
 
@@ -116,9 +115,10 @@ func startServer(t *testing.T, dir string, pub net.Listener) (string, []byte, fu
 	return srv.URL, certPEM, stop
 }
 
-// evidenceSealer returns a sealer whose certificate the platform's own root
-// CA issued: the default trust anchor of recognition evidence.
-func evidenceSealer(t *testing.T, dir string) *recognition.Sealer {
+// evidenceFiles writes an evidence-sealing certificate and its key (PEM)
+// into tmp. The platform's own root CA issues the certificate: the default
+// trust anchor of recognition evidence.
+func evidenceFiles(t *testing.T, dir, tmp string) (certFile, keyFile string) {
 	t.Helper()
 	rootPEM, err := os.ReadFile(filepath.Join(dir, "ca", "root.pem"))
 	require.NoError(t, err)
@@ -137,11 +137,12 @@ func evidenceSealer(t *testing.T, dir string) *recognition.Sealer {
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, root, key.Public(), rootKey)
 	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
 	require.NoError(t, err)
-	s, err := recognition.NewSealer(recognition.SealerConfig{Certificate: cert, Key: key})
-	require.NoError(t, err)
-	return s
+	certFile, keyFile = filepath.Join(tmp, "evidence.pem"), filepath.Join(tmp, "evidence.key")
+	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600))
+	return certFile, keyFile
 }
 
 // TestFullFlow drives the workflow with the registra binary against a
@@ -234,30 +235,24 @@ func TestFullFlow(t *testing.T) {
 	c.ok(&order, "", "order", "submit", order.ID, "--json")
 	assert.Equal(t, "to_identify", order.Status)
 
-	// recognise: the recognition station's sealed bundle.
-	v, err := recognition.NewOffline(recognition.OfflineConfig{})
-	require.NoError(t, err)
-	ev, err := v.Verify(context.Background(), recognition.Submission{OrderID: order.ID,
-		Applicant: recognition.Applicant{TaxCode: tc.String(), GivenName: "Mario", Surname: "Rossi", DateOfBirth: "1980-01-01",
-			Email: "mario.rossi@example.org", Mobile: "+393400000001"},
-		Operator: recognition.Operator{ID: "rao1", Name: "Anna Bianchi", Role: recognition.RoleRAO, Org: "DEMO", Unit: "main"},
-		Consents: []recognition.Consent{{Name: recognition.ConsentPrivacy, Given: true}},
-		Uploads: []recognition.Upload{
-			{Kind: recognition.KindDocumentFront, Name: "front.jpg", Data: recognitiontest.JPEG("front")},
-			{Kind: recognition.KindDocumentBack, Name: "back.png", Data: recognitiontest.PNG("back")},
-			{Kind: recognition.KindSignedPaperForm, Name: "form.pdf", Data: recognitiontest.PDF("form")},
-			{Kind: recognition.KindReport, Name: "report.pdf", Data: recognitiontest.PDF("report")},
-		}})
-	require.NoError(t, err)
-	sealed, err := evidenceSealer(t, dir).Seal(context.Background(), &ev)
-	require.NoError(t, err)
-	bundle, err := sealed.MarshalBinary()
-	require.NoError(t, err)
+	// recognise: the recognition station verifies the uploads, seals the
+	// evidence and records it; the bundle verifies offline.
+	uploads := map[string][]byte{"document_front": recognitiontest.JPEG("front"), "document_back": recognitiontest.PNG("back"),
+		"signed_paper_form": recognitiontest.PDF("form"), "recognition_report": recognitiontest.PDF("report")}
+	args := []string{"recognition", "offline", order.ID, "--json"}
+	for kind, data := range uploads {
+		f := filepath.Join(tmp, kind)
+		require.NoError(t, os.WriteFile(f, data, 0o600))
+		args = append(args, "--upload", kind+"="+f)
+	}
+	sealCert, sealKey := evidenceFiles(t, dir, tmp)
 	bundleFile := filepath.Join(tmp, "bundle.bin")
-	require.NoError(t, os.WriteFile(bundleFile, bundle, 0o600))
-	c.ok(nil, "", "evidence", "verify", bundleFile, "--data", dir)
-	c.ok(&order, "", "recognition", "record", order.ID, "--bundle", bundleFile, "--json")
+	args = append(args, "--seal-cert", sealCert, "--seal-key", sealKey, "--out", bundleFile)
+	c.ok(&order, "", args...)
 	assert.Equal(t, "to_issue", order.Status)
+	out := c.ok(nil, "", "evidence", "verify", bundleFile, "--data", dir)
+	assert.Contains(t, out, "evidence bundle verified")
+	assert.Contains(t, out, tc.String())
 
 	// issue
 	var product struct {
@@ -318,7 +313,7 @@ func TestFullFlow(t *testing.T) {
 		}
 		return false
 	}, 30*time.Second, 200*time.Millisecond, "serial %s on the delta CRL", serial)
-	out := c.ok(nil, "", "crl", "show", publicURL+"/crl/issuing-delta.crl", "--issuer", filepath.Join(dir, "ca", "issuing.pem"))
+	out = c.ok(nil, "", "crl", "show", publicURL+"/crl/issuing-delta.crl", "--issuer", filepath.Join(dir, "ca", "issuing.pem"))
 	assert.Contains(t, out, "delta CRL")
 	assert.Contains(t, out, "verified")
 	out = c.ok(nil, "", "crl", "show", publicURL+"/crl/issuing.crl")

@@ -1,5 +1,7 @@
 package ca
 
+import zx509 "github.com/zmap/zcrypto/x509"
+
 // TBSBothWays builds the TBS of req twice with the same serial and validity:
 // the long way (x509util template, x509.CreateCertificate) and from the
 // profile's skeleton, learnt by the first call. skeleton is nil when the
@@ -20,4 +22,21 @@ func TBSBothWays(i *Issuer, req Request) (long, skeleton []byte, err error) {
 	}
 	_, skeleton, err = sk.build(in)
 	return long, skeleton, err
+}
+
+// DerivedParse parses der the way [Linter.CheckCertificate] does once der's
+// shape is known: from the shape's base when it can be derived. It reports
+// false when der was not derived (no base, or a form the derivation does
+// not cover).
+func DerivedParse(l *Linter, der []byte) (*zx509.Certificate, bool) {
+	key, ok := certificateShape(der)
+	if !ok {
+		return nil, false
+	}
+	e := l.shapes.get(key)
+	if e == nil || e.base == nil {
+		return nil, false
+	}
+	c := e.base.derive(der)
+	return c, c != nil
 }

@@ -116,20 +116,26 @@ func (l *Linter) LintNames() []string {
 // result, and otherwise a [*LintError] naming each failing lint. what
 // describes the certificate in the error message.
 func (l *Linter) CheckCertificate(der []byte, what string) error {
-	c, err := zx509.ParseCertificate(der)
-	if err != nil {
-		return &LintError{Subject: what, Findings: []LintFinding{{Lint: "zcrypto_parse", Status: "fatal", Details: err.Error()}}}
+	key, ok := certificateShape(der)
+	var entry *shapeEntry
+	if ok {
+		entry = l.shapes.get(key)
+	}
+	var c *zx509.Certificate
+	if entry != nil && entry.base != nil {
+		c = entry.base.derive(der)
+	}
+	if c == nil {
+		var err error
+		if c, err = zx509.ParseCertificate(der); err != nil {
+			return &LintError{Subject: what, Findings: []LintFinding{{Lint: "zcrypto_parse", Status: "fatal", Details: err.Error()}}}
+		}
 	}
 	var findings []LintFinding
 	report := func(cl *lint.CertificateLint, res *lint.LintResult) {
 		if res.Status == lint.Error || res.Status == lint.Fatal {
 			findings = append(findings, finding(cl.LintMetadata, res))
 		}
-	}
-	key, ok := certificateShape(der)
-	var entry *shapeEntry
-	if ok {
-		entry = l.shapes.get(key)
 	}
 	if entry == nil {
 		// First certificate of its shape: run everything, remember.
@@ -143,6 +149,7 @@ func (l *Linter) CheckCertificate(der []byte, what string) error {
 			report(cl, res)
 		}
 		if ok {
+			learnt.base = newParseBase(der)
 			l.shapes.put(key, learnt)
 		}
 		return lintResult(what, findings)

@@ -71,6 +71,9 @@ const maxShapes = 512
 type shapeEntry struct {
 	applies []bool
 	results []*lint.LintResult
+	// base, when not nil, parses later certificates of the shape
+	// (lintparse.go).
+	base *zcryptoParseBase
 }
 
 type shapeCache struct {
@@ -178,7 +181,14 @@ func certificateShape(der []byte) (key [32]byte, ok bool) {
 				return key, false
 			}
 			if string(oid) == string(oidSubjectKeyID) {
+				// Everything but the value: the criticality, as encoded.
 				h.Write([]byte("skid"))
+				var crit cryptobyte.String
+				var critTag cbasn1.Tag
+				if body.PeekASN1Tag(cbasn1.BOOLEAN) && !body.ReadAnyASN1Element(&crit, &critTag) {
+					return key, false
+				}
+				h.Write(crit)
 				continue
 			}
 			h.Write(ext)

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -360,7 +361,7 @@ func evidenceCA(t *testing.T) (*recognition.Sealer, string) {
 	sealer, err := recognition.NewSealer(recognition.SealerConfig{Certificate: cert, Key: key, Chain: evca.Chain()})
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "evidence-roots.pem")
-	require.NoError(t, os.WriteFile(path, pemCerts(evca.Root()), 0o644))
+	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: evca.Root().Raw}), 0o644))
 	return sealer, path
 }
 

@@ -20,7 +20,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -31,15 +30,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/registra-pki/registra"
 	"github.com/registra-pki/registra/access"
@@ -59,8 +53,10 @@ const (
 	adminUser = "admin"
 )
 
-// shutdownTimeout bounds the graceful shutdown of both listeners.
-const shutdownTimeout = 10 * time.Second
+// serverCertNames are the DNS names of the API's TLS certificate: the
+// ServerTLS profile carries DNS names only, so clients of a loopback server
+// connect to "localhost" (curl https://localhost:8443 --cacert DATA/tls/ca.pem).
+var serverCertNames = []string{"localhost"}
 
 // options are the parsed flags.
 type options struct {
@@ -166,21 +162,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	api, err := httpapi.New(httpapi.Config{Platform: p, Registerer: reg, Logger: log})
-	if err != nil {
-		return err
-	}
-	doc, err := api.OpenAPI()
-	if err != nil {
-		return err
-	}
-	pub, err := httpapi.NewPublic(publicConfig(p, reg, doc, log))
-	if err != nil {
-		return err
-	}
-
 	apiLn, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
@@ -190,49 +171,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		apiLn.Close() //nolint:errcheck // the listen error is reported
 		return err
 	}
-	apiSrv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	sc := httpapi.ServerConfig{Platform: p, API: apiLn, Public: pubLn, Logger: log}
 	scheme := "http"
 	if !o.insecure {
-		tc, err := serverTLS(ctx, p, filepath.Join(o.data, "tls"), o.publicURL, serverCertNames)
-		if err != nil {
+		if sc.TLS, err = httpapi.ServerTLS(ctx, p, httpapi.ServerTLSConfig{Dir: filepath.Join(o.data, "tls"),
+			Names: serverCertNames, PublicURL: o.publicURL}); err != nil {
 			return err
 		}
-		apiSrv.TLSConfig = tc
-		apiLn = tls.NewListener(apiLn, tc)
 		scheme = "https"
 	}
-	pubSrv := &http.Server{Handler: pub, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-
-	errc := make(chan error, 3)
-	go func() { errc <- serve(apiSrv, apiLn) }()
-	go func() { errc <- serve(pubSrv, pubLn) }()
-	runCtx, cancelRun := context.WithCancel(ctx)
-	defer cancelRun()
-	go func() { errc <- runPlatform(runCtx, p) }()
 	fmt.Fprintf(stdout, "registra: operator API on %s://%s\n", scheme, apiLn.Addr())
 	fmt.Fprintf(stdout, "registra: public CA, CRL and OCSP on http://%s\n", pubLn.Addr())
 	log.Info("serving", "api", apiLn.Addr().String(), "public", pubLn.Addr().String(), "data", o.data)
-
-	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-errc:
-	}
-	log.Info("shutting down")
-	cancelRun()
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-	defer cancel()
-	return errors.Join(runErr, apiSrv.Shutdown(sctx), pubSrv.Shutdown(sctx))
-}
-
-// serve runs srv on ln until it is shut down.
-func serve(srv *http.Server, ln net.Listener) error {
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	err = httpapi.Serve(ctx, sc)
+	log.Info("stopped")
+	return err
 }
 
 // hsmName is the PKCS#11 URI of a key with label and id name.

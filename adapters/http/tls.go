@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"context"
@@ -20,20 +20,33 @@ import (
 	"github.com/registra-pki/registra/ca"
 )
 
-// serverCertNames are the DNS names of the API's TLS certificate: the
-// ServerTLS profile carries DNS names only, so clients of a loopback server
-// connect to "localhost" (curl https://localhost:8443 --cacert DATA/tls/ca.pem).
-var serverCertNames = []string{"localhost"}
-
 // renewBefore is how long before notAfter the server certificate is
 // replaced at start-up.
 const renewBefore = 30 * 24 * time.Hour
 
-// serverTLS returns the API's TLS configuration: a certificate for names
-// from the platform's own issuing CA, kept in dir (server.pem, server.key,
-// ca.pem with the chain for clients) and reissued when missing, for other
-// names, or near its end.
-func serverTLS(ctx context.Context, p *registra.Platform, dir, publicURL string, names []string) (*tls.Config, error) {
+// ServerTLSConfig configures [ServerTLS].
+type ServerTLSConfig struct {
+	// Dir keeps server.pem (the certificate and the issuing CA),
+	// server.key (mode 0600) and ca.pem (the root, for clients). Required.
+	Dir string
+	// Names are the certificate's DNS names. The ServerTLS profile carries
+	// DNS names only, so clients of a loopback server connect to
+	// "localhost". Required.
+	Names []string
+	// PublicURL is the base URL of the public listener, for the
+	// certificate's CRL, OCSP and CA issuers URLs. Required.
+	PublicURL string
+}
+
+// ServerTLS returns the operator API's TLS configuration: a certificate for
+// cfg.Names from the platform's own issuing CA (profile ca.ServerTLS), kept
+// in cfg.Dir and issued again when missing, for other names, or within 30
+// days of its end.
+func ServerTLS(ctx context.Context, p *registra.Platform, cfg ServerTLSConfig) (*tls.Config, error) {
+	if cfg.Dir == "" || len(cfg.Names) == 0 || cfg.PublicURL == "" {
+		return nil, &FieldError{Field: "ServerTLSConfig", Rule: "Dir, Names and PublicURL are required"}
+	}
+	dir, names, publicURL := cfg.Dir, cfg.Names, cfg.PublicURL
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -45,7 +58,7 @@ func serverTLS(ctx context.Context, p *registra.Platform, dir, publicURL string,
 	if pair, err := tls.LoadX509KeyPair(certPath, keyPath); err == nil && usable(pair.Leaf, h, names) {
 		return tlsConfig(pair), nil
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("loading %s: %w", certPath, err)
+		return nil, fmt.Errorf("httpapi: loading %s: %w", certPath, err)
 	}
 
 	iss, err := ca.NewIssuer(ca.Config{
@@ -66,7 +79,7 @@ func serverTLS(ctx context.Context, p *registra.Platform, dir, publicURL string,
 	}
 	issued, err := iss.Issue(ctx, ca.Request{Profile: ca.ServerTLS, PublicKey: key.Public(), DNSNames: names})
 	if err != nil {
-		return nil, fmt.Errorf("issuing the server certificate: %w", err)
+		return nil, fmt.Errorf("httpapi: issuing the server certificate: %w", err)
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {

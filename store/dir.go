@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -46,9 +47,17 @@ func prepareDir(dir string) (unlock func(), err error) {
 	case err != nil:
 		return nil, fmt.Errorf("store: reading data directory: %w", err)
 	}
+	// A marker write cut short by a crash leaves only its temporary file:
+	// such a directory is still empty.
+	used := 0
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), "."+markerFile+".tmp") {
+			used++
+		}
+	}
 	raw, err := os.ReadFile(filepath.Join(dir, markerFile))
 	switch {
-	case errors.Is(err, fs.ErrNotExist) && len(entries) > 0:
+	case errors.Is(err, fs.ErrNotExist) && used > 0:
 		return nil, fmt.Errorf("%w: %s is not empty and has no %s marker: not a registra store", ErrVersion, dir, markerFile)
 	case errors.Is(err, fs.ErrNotExist):
 		if err := writeFileAtomic(dir, markerFile, mustJSON(marker{Format: formatName, Version: formatVer})); err != nil {

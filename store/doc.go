@@ -40,6 +40,9 @@
 //     microseconds.
 //   - Nothing slow or external happens inside a write.
 //
+// Idempotency keys are kept for good: TODO(#4) a retention command that
+// drops keys older than the longest client retry window.
+//
 // The store does not decide transitions (package lifecycle does), does not
 // replicate blobs between cluster nodes (each node's blob directory must be
 // filled by the caller or shared), and does not forward writes from a

@@ -191,6 +191,15 @@ func flipByte(t *testing.T, path string, off int64) {
 	require.NoError(t, err)
 }
 
+func TestOpenAfterCutShortInitialisation(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".REGISTRA-STORE.tmp123"), []byte("{"), 0o600))
+	n, err := store.Open(context.Background(), store.Config{Dir: dir})
+	require.NoError(t, err)
+	require.NoError(t, n.Close())
+}
+
 func TestOpenLocksDirectory(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

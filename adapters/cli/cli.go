@@ -75,7 +75,7 @@ type ServeOptions struct {
 	// PublicAddr is the address of the public CA, CRL and OCSP listener.
 	PublicAddr string
 	// PublicURL is the base URL written into certificates; zero means
-	// http://PublicAddr.
+	// http:// and the public listener's address.
 	PublicURL string
 	// InsecureHTTP serves the operator API over plain HTTP.
 	InsecureHTTP bool

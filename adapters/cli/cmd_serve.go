@@ -13,11 +13,11 @@ func newServe(e *env) *cobra.Command {
 		Use:   "serve",
 		Short: "Run the platform: the operator API and the public CA, CRL and OCSP listener",
 		Long: `serve runs the same server as the example server (examples/server): the
-operator API over HTTPS (a TLS certificate from the platform's own CA, under
-DATA/tls) and the public CA certificates, CRLs and OCSP over plain HTTP, on a
-data directory made by 'registra init' (or created on first start, with a demo
-organisation and an admin whose credentials go to DATA/bootstrap.json).
-SIGINT or SIGTERM stop it gracefully.`,
+operator API over HTTPS (a TLS certificate for "localhost" from the platform's
+own CA, under DATA/tls; clients trust DATA/tls/ca.pem) and the public CA
+certificates, CRLs and OCSP over plain HTTP, with the platform's scheduler
+(CRL publication, suspension ends, expiry), on a data directory made by
+'registra init'. SIGINT or SIGTERM stop it gracefully.`,
 		Example: "  registra serve --data ./registra-data\n  registra serve --data /var/lib/registra --addr 0.0.0.0:8443 --public-addr 0.0.0.0:8080 --public-url http://pki.example.com",
 		Args:    exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -39,7 +39,7 @@ SIGINT or SIGTERM stop it gracefully.`,
 	fl.StringVar(&o.Data, "data", "", "data directory (default $REGISTRA_DATA or ./registra-data)")
 	fl.StringVar(&o.Addr, "addr", "127.0.0.1:8443", "address of the operator API")
 	fl.StringVar(&o.PublicAddr, "public-addr", "127.0.0.1:8080", "address of the public CA, CRL and OCSP endpoints (HTTP)")
-	fl.StringVar(&o.PublicURL, "public-url", "", "base URL of the public endpoints written into certificates (default http://PUBLIC-ADDR)")
+	fl.StringVar(&o.PublicURL, "public-url", "", "base URL of the public endpoints written into certificates (default http:// and the public listener's address)")
 	fl.BoolVar(&o.InsecureHTTP, "insecure-http", false, "serve the operator API over plain HTTP (tests and TLS-terminating proxies only)")
 	fl.StringVar(&o.HSM, "hsm", "", "PKCS #11 token for the keys, as a pkcs11: URI")
 	fl.StringVar(&level, "log-level", slog.LevelInfo.String(), "log level: debug, info, warn or error")

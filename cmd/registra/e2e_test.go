@@ -1,8 +1,8 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -11,12 +11,11 @@ import (
 	"fmt"
 	"math/big"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,8 +23,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/registra-pki/registra"
-	httpapi "github.com/registra-pki/registra/adapters/http"
 	"github.com/registra-pki/registra/internal/taxcode"
 	"github.com/registra-pki/registra/recognition/recognitiontest"
 )
@@ -76,43 +73,74 @@ func (c cliRunner) ok(v any, stdin string, args ...string) string {
 	return out
 }
 
-// startServer serves the platform of dir: the operator API over HTTPS on
-// loopback and the public listener on pub. It returns the API's URL and
-// the PEM of its TLS certificate, and a function that stops everything.
-//
-// TODO(#11): run `registra serve` instead once adapters/http exports the
-// example server's constructor, so that serve and the example share it.
-func startServer(t *testing.T, dir string, pub net.Listener) (string, []byte, func()) {
+// serveProcess is a running `registra serve`.
+type serveProcess struct {
+	cmd  *exec.Cmd
+	done chan error
+	api  string
+}
+
+// startServe runs `registra serve` on dir, with the operator API on a free
+// loopback port and the public listener on publicAddr, and waits until it
+// says where the API listens. The process is stopped with SIGTERM by its
+// pid at the end of the test.
+func startServe(t *testing.T, c cliRunner, dir, publicAddr string) *serveProcess {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	p, err := registra.Open(ctx, registra.Config{Dir: dir, PublicURL: "http://" + pub.Addr().String()})
+	cmd := exec.Command(c.bin, "serve", "--data", dir, "--addr", "127.0.0.1:0", "--public-addr", publicAddr, "--log-level", "warn")
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+c.config, "HOME="+c.config)
+	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	api, err := httpapi.New(httpapi.Config{Platform: p})
-	require.NoError(t, err)
-	public, err := httpapi.NewPublic(httpapi.PublicConfig{CA: p.Hierarchy(), CRL: p.CRLHandler(), OCSP: p.OCSPHandler()})
-	require.NoError(t, err)
-	srv := httptest.NewUnstartedServer(api)
-	srv.StartTLS()
-	pubSrv := &http.Server{Handler: public, ReadHeaderTimeout: 5 * time.Second}
-	done := make(chan struct{}, 2)
-	go func() { _ = pubSrv.Serve(pub); done <- struct{}{} }() //nolint:errcheck // ends with Close
-	go func() { _ = p.Run(ctx); done <- struct{}{} }()        //nolint:errcheck // ends with ctx
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	sp := &serveProcess{cmd: cmd, done: make(chan error, 1)}
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
 		}
-		stopped = true
-		srv.Close()
-		cancel()
-		_ = pubSrv.Close() //nolint:errcheck // test teardown
-		<-done
-		<-done
-		require.NoError(t, p.Close())
+		close(lines)
+		sp.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() { sp.stop(t) })
+	timeout := time.After(2 * time.Minute)
+	for sp.api == "" {
+		select {
+		case l, ok := <-lines:
+			require.True(t, ok, "registra serve ended: %s", stderr.String())
+			if addr, found := strings.CutPrefix(l, "registra: operator API on https://"); found {
+				_, port, err := net.SplitHostPort(addr)
+				require.NoError(t, err)
+				sp.api = "https://localhost:" + port
+			}
+		case <-timeout:
+			t.Fatalf("registra serve did not start: %s", stderr.String())
+		}
 	}
-	t.Cleanup(stop)
-	return srv.URL, certPEM, stop
+	go func() {
+		for range lines { //nolint:revive // drain the rest of the output
+		}
+	}()
+	return sp
+}
+
+// stop ends the server with SIGTERM (a graceful shutdown) and waits for it.
+func (sp *serveProcess) stop(t *testing.T) {
+	t.Helper()
+	if sp.cmd.ProcessState != nil {
+		return
+	}
+	if err := sp.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return
+	}
+	select {
+	case err := <-sp.done:
+		assert.NoError(t, err, "registra serve exits 0 on SIGTERM")
+	case <-time.After(30 * time.Second):
+		_ = sp.cmd.Process.Kill() //nolint:errcheck // the test fails anyway
+		t.Error("registra serve did not stop on SIGTERM")
+	}
 }
 
 // evidenceFiles writes an evidence-sealing certificate and its key (PEM)
@@ -155,9 +183,13 @@ func TestFullFlow(t *testing.T) {
 	tmp := t.TempDir()
 	c := cliRunner{t: t, bin: bin, config: filepath.Join(tmp, "config")}
 	dir := filepath.Join(tmp, "data")
+	// A free port for the public listener, whose URL init writes into the
+	// CA certificates.
 	pub, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	publicURL := "http://" + pub.Addr().String()
+	publicAddr := pub.Addr().String()
+	require.NoError(t, pub.Close())
+	publicURL := "http://" + publicAddr
 
 	// init
 	var initRes struct {
@@ -173,9 +205,8 @@ func TestFullFlow(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &boot))
 
 	// serve
-	server, certPEM, stop := startServer(t, dir, pub)
-	caFile := filepath.Join(tmp, "server-ca.pem")
-	require.NoError(t, os.WriteFile(caFile, certPEM, 0o600))
+	sp := startServe(t, c, dir, publicAddr)
+	server, caFile := sp.api, filepath.Join(dir, "tls", "ca.pem")
 
 	// login: the admin, from standard input as a script does.
 	now := time.Now()
@@ -320,7 +351,7 @@ func TestFullFlow(t *testing.T) {
 	assert.Contains(t, out, "full CRL")
 
 	// The server is unreachable once stopped: exit 3.
-	stop()
+	sp.stop(t)
 	_, errs, exit = c.run("", "order", "get", order.ID)
 	assert.Equal(t, 3, exit, errs)
 	assert.Contains(t, errs, "cannot reach")

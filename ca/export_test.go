@@ -40,3 +40,6 @@ func DerivedParse(l *Linter, der []byte) (*zx509.Certificate, bool) {
 	c := e.base.derive(der)
 	return c, c != nil
 }
+
+// MarshalSubject is marshalSubject, for tests.
+var MarshalSubject = marshalSubject

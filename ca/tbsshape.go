@@ -29,7 +29,7 @@ import (
 // skeleton and the request's values, and keeps the skeleton only if the
 // rebuilt TBS is byte for byte the one Go made. Later certificates of the
 // profile are assembled from the skeleton with cryptobyte; the subject is
-// encoded by the same call x509.CreateCertificate makes.
+// encoded as x509.CreateCertificate encodes it (subject.go).
 //
 // Sign hands softcas the rendered template with the subject and every
 // extension pre-encoded (RawSubject, ExtraExtensions, in the TBS's order),
@@ -134,8 +134,8 @@ func (s *tbsSkeleton) build(in templateInput) (*x509.Certificate, []byte, error)
 	t.NotBefore, t.NotAfter = in.notBefore, in.notAfter
 	t.PublicKey = in.publicKey
 	in.subject.Set(&t)
-	// The same call x509.CreateCertificate makes when RawSubject is empty.
-	rawSubject, err := asn1.Marshal(t.Subject.ToRDNSequence())
+	// The encoding x509.CreateCertificate makes when RawSubject is empty.
+	rawSubject, err := marshalSubject(t.Subject)
 	if err != nil {
 		return nil, nil, err
 	}

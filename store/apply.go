@@ -528,8 +528,14 @@ func (w *writer) completeIntent(c CompleteIntent) error {
 	if err != nil {
 		return err
 	}
+	if st == nil {
+		return fmt.Errorf("%w: order %q has no status record", ErrCorrupt, p.OrderID)
+	}
 	if st.ProductID != "" {
 		return w.conflict("order %q already has product %q", p.OrderID, st.ProductID)
+	}
+	if st.Status.listed() {
+		return w.conflict("order %q is %s: a product cannot be completed now", p.OrderID, st.Status)
 	}
 	seen := map[string]bool{}
 	for i, cert := range p.Certificates {
@@ -561,13 +567,7 @@ func (w *writer) completeIntent(c CompleteIntent) error {
 	next := *st
 	next.ProductID = p.ID
 	next.Version = w.index
-	if err := w.insert(tableStatuses, &next); err != nil {
-		return err
-	}
-	if next.Status.listed() {
-		return w.conflict("order %q is %s: a product cannot be completed now", p.OrderID, next.Status)
-	}
-	return nil
+	return w.insert(tableStatuses, &next)
 }
 
 func (w *writer) abandonIntent(c AbandonIntent) error {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -227,12 +228,28 @@ func (v *view) VerifyAudit() error {
 	if err := v.check(); err != nil {
 		return err
 	}
-	var events []AuditEvent
-	if err := v.AuditEvents(0, func(e AuditEvent) error { events = append(events, e); return nil }); err != nil {
+	// Stream the events through the verifier, remembering only the count
+	// and the hash of the last sealed one.
+	var count, sealed uint64
+	var head []byte
+	var iterErr error
+	events := func(yield func(AuditEvent) bool) {
+		iterErr = v.AuditEvents(0, func(e AuditEvent) error {
+			count++
+			if len(e.Hash) > 0 {
+				sealed, head = e.Seq, e.Hash
+			}
+			if !yield(e) {
+				return errStopIteration
+			}
+			return nil
+		})
+	}
+	if err := VerifyAuditChain(events); err != nil {
 		return err
 	}
-	if err := VerifyAuditChain(slices.Values(events)); err != nil {
-		return err
+	if iterErr != nil && iterErr != errStopIteration {
+		return iterErr
 	}
 	m, err := first[metaRecord](v.txn, tableMeta, indexID, newKey().str(metaAudit))
 	if err != nil {
@@ -243,14 +260,17 @@ func (v *view) VerifyAudit() error {
 	}
 	// The head record catches what the chain alone cannot: events deleted
 	// from the end, or a chain cut short.
-	if uint64(len(events)) != m.Value {
-		return &AuditChainError{Seq: uint64(len(events)) + 1, Reason: fmt.Sprintf("store recorded %d events", m.Value)}
+	if count != m.Value {
+		return &AuditChainError{Seq: count + 1, Reason: fmt.Sprintf("store recorded %d events", m.Value)}
 	}
-	if m.Aux > 0 && !bytes.Equal(events[m.Aux-1].Hash, m.Hash) {
-		return &AuditChainError{Seq: m.Aux, Reason: "chain head differs from the recorded head"}
+	if sealed != m.Aux || !bytes.Equal(head, m.Hash) {
+		return &AuditChainError{Seq: min(sealed, m.Aux) + 1, Reason: "chain head differs from the recorded head"}
 	}
 	return nil
 }
+
+// errStopIteration ends an iteration early without being an error.
+var errStopIteration = errors.New("store: stop iteration")
 
 func deref[T any](p *T, err error) (T, error) {
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/registra-pki/registra"
 	"github.com/registra-pki/registra/store"
 )
 
@@ -62,18 +61,20 @@ directory is opened by one process at a time.`,
 			if _, err := os.Stat(filepath.Join(dir, "store")); err != nil {
 				return usagef("--data: %s holds no registra store", dir)
 			}
-			p, err := registra.Open(ctx, registra.Config{Dir: dir, Now: e.cfg.Now, Logger: e.logger()})
+			// The store alone: checking the trail needs neither the CA
+			// keys (an HSM) nor anything else the platform opens.
+			node, err := store.Open(ctx, store.Config{Dir: filepath.Join(dir, "store"), Now: e.cfg.Now, Logger: e.logger()})
 			if err != nil {
-				return errorf("opening "+dir, err)
+				return errorf("opening the store of "+dir, err)
 			}
-			defer p.Close() //nolint:errcheck // read-only use
-			verr := p.VerifyAudit(ctx)
-			rep := auditReport{Intact: verr == nil}
-			snap, err := p.Store().Snapshot(ctx)
+			defer node.Close() //nolint:errcheck // read-only use
+			snap, err := node.Snapshot(ctx)
 			if err != nil {
 				return err
 			}
 			defer snap.Close()
+			verr := snap.VerifyAudit()
+			rep := auditReport{Intact: verr == nil}
 			var bad uint64
 			ce, isChain := errors.AsType[*store.AuditChainError](verr)
 			if isChain {
@@ -101,7 +102,11 @@ directory is opened by one process at a time.`,
 			}
 			if err := e.out.emit(rep, func(w io.Writer) error {
 				if rep.Intact {
-					fprintf(w, "audit trail intact: %d events, %d sealed, head %s\n", rep.Events, rep.Sealed, rep.Head)
+					head := ""
+					if rep.Head != "" {
+						head = ", head " + rep.Head
+					}
+					fprintf(w, "audit trail intact: %d events, %d sealed%s\n", rep.Events, rep.Sealed, head)
 					if n := rep.Events - rep.Sealed; n > 0 {
 						fprintf(w, "%d event(s) recorded since the last sealing pass are not chained yet\n", n)
 					}

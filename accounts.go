@@ -2,9 +2,7 @@ package registra
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -107,34 +105,21 @@ func openAccounts(ctx context.Context, dir string, kek envelope.KEK) (*accounts,
 func credentialsAD(id string) []byte { return []byte("registra accounts v1 operator " + id) }
 
 func (a *accounts) seal(ctx context.Context, id string, c access.Credentials) ([]byte, error) {
-	aead, err := a.kek.AEAD(ctx)
-	if err != nil {
-		return nil, err
-	}
 	plain, err := json.Marshal(credentialRecord{PasswordHash: c.PasswordHash.Reveal(), TOTPSecret: c.TOTP.Secret.Reveal(),
 		Confirmed: c.TOTP.Confirmed, LastStep: c.TOTP.LastStep, Failures: c.Failures, LockedUntil: c.LockedUntil})
 	if err != nil {
 		return nil, err
 	}
-	nonce := make([]byte, aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	return aead.Seal(nonce, nonce, plain, credentialsAD(id)), nil
+	defer clear(plain)
+	return a.kek.Seal(ctx, plain, credentialsAD(id))
 }
 
 func (a *accounts) open(ctx context.Context, id string, b []byte) (access.Credentials, error) {
-	aead, err := a.kek.AEAD(ctx)
+	plain, err := a.kek.Open(ctx, b, credentialsAD(id))
 	if err != nil {
-		return access.Credentials{}, err
+		return access.Credentials{}, fmt.Errorf("sealed credentials of %q: %w", id, err)
 	}
-	if len(b) < aead.NonceSize() {
-		return access.Credentials{}, errors.New("sealed record too short")
-	}
-	plain, err := aead.Open(nil, b[:aead.NonceSize()], b[aead.NonceSize():], credentialsAD(id))
-	if err != nil {
-		return access.Credentials{}, errors.New("sealed record does not authenticate")
-	}
+	defer clear(plain)
 	var r credentialRecord
 	if err := json.Unmarshal(plain, &r); err != nil {
 		return access.Credentials{}, err

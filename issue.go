@@ -119,15 +119,11 @@ func (p *Platform) holderKey(ctx context.Context, productID string) (crypto.Publ
 	if err != nil {
 		return nil, holderKeyRecord{}, &Error{Op: "product.issue", Err: err}
 	}
-	aead, err := p.kek.AEAD(ctx)
+	sealed, err := p.kek.Seal(ctx, der, []byte("registra holder key v1 "+productID))
 	if err != nil {
+		clear(der)
 		return nil, holderKeyRecord{}, &Error{Op: "product.issue", Err: err}
 	}
-	nonce := make([]byte, aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, holderKeyRecord{}, &Error{Op: "product.issue", Err: err}
-	}
-	sealed := aead.Seal(nonce, nonce, der, []byte("registra holder key v1 "+productID))
 	clear(der)
 	return key.Public(), holderKeyRecord{Sealed: sealed}, nil
 }

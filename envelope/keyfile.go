@@ -16,18 +16,30 @@ import (
 )
 
 // KEK is the key-encryption key that protects codes in the [Vault]. The key
-// itself never leaves its holder: the vault only asks for an AES-256-GCM
-// AEAD keyed with it. [KeyFile] is the software default; the HSM adapter
-// satisfies KEK with an AES key inside the token (crypto11's
-// SecretKey.NewGCM).
+// itself never leaves its holder: the vault asks it to seal and open data
+// with AES-256-GCM. [KeyFile] is the software default; the HSM adapter
+// satisfies KEK with an AES key inside the token. Seal returns an error
+// rather than panicking as cipher.AEAD's Seal would have to, because an HSM
+// can fail in the middle of an operation.
 type KEK interface {
 	// KeyID names the key. It is stored with every record so that a record
 	// sealed under another key fails with a clear error.
 	KeyID() string
-	// AEAD returns AES-256-GCM keyed with the KEK, with a 12-byte nonce and
-	// a 16-byte tag. It may talk to an HSM, hence ctx.
-	AEAD(ctx context.Context) (cipher.AEAD, error)
+	// Seal encrypts and authenticates plaintext and additionalData with
+	// AES-256-GCM under a fresh random 12-byte nonce and returns
+	// nonce || ciphertext || 16-byte tag. It may talk to an HSM, hence ctx.
+	Seal(ctx context.Context, plaintext, additionalData []byte) ([]byte, error)
+	// Open authenticates and decrypts the output of Seal. When sealed or
+	// additionalData were changed, or another key sealed them, its error
+	// matches [ErrIntegrity] (errors.Is); any other error is the device's.
+	Open(ctx context.Context, sealed, additionalData []byte) ([]byte, error)
 }
+
+// Sizes of the AES-GCM nonce and tag in a sealed KEK output.
+const (
+	kekNonceSize = 12
+	kekTagSize   = 16
+)
 
 // KeyFileName is the file, inside [KeyFileConfig].Dir, that holds the
 // software KEK.
@@ -172,10 +184,31 @@ func syncDir(dir string) error {
 // KeyID returns "file:" and the first 8 bytes, in hex, of a hash of the key.
 func (k *KeyFile) KeyID() string { return k.id }
 
-// AEAD returns AES-256-GCM under the key.
-func (k *KeyFile) AEAD(ctx context.Context) (cipher.AEAD, error) {
+// Seal encrypts and authenticates plaintext and additionalData under the key
+// with a fresh random nonce; see [KEK].
+func (k *KeyFile) Seal(ctx context.Context, plaintext, additionalData []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return k.aead, nil
+	nonce := make([]byte, kekNonceSize, kekNonceSize+len(plaintext)+kekTagSize)
+	if _, err := io.ReadFull(cryptorand.Reader, nonce); err != nil {
+		return nil, fmt.Errorf("envelope: key file: reading random bytes: %w", err)
+	}
+	return k.aead.Seal(nonce, nonce, plaintext, additionalData), nil
+}
+
+// Open authenticates and decrypts the output of [KeyFile.Seal]. It fails
+// with [ErrIntegrity] when anything was changed.
+func (k *KeyFile) Open(ctx context.Context, sealed, additionalData []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(sealed) < kekNonceSize+kekTagSize {
+		return nil, ErrIntegrity
+	}
+	pt, err := k.aead.Open(nil, sealed[:kekNonceSize], sealed[kekNonceSize:], additionalData)
+	if err != nil {
+		return nil, ErrIntegrity
+	}
+	return pt, nil
 }

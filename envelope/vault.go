@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 
 	cryptorand "crypto/rand"
 
@@ -57,7 +58,8 @@ type VaultConfig struct {
 	// Hash is the cost of the slow hashes kept for verifiable codes; the
 	// zero value means [DefaultHashParams].
 	Hash HashParams
-	// Rand is the source of nonces and salts; nil means crypto/rand.
+	// Rand is the source of the salts of the slow hashes; nil means
+	// crypto/rand. Nonces come from the KEK.
 	Rand io.Reader
 	// Logger receives debug lines naming products and keys, never codes;
 	// nil discards them.
@@ -165,13 +167,6 @@ func (v *Vault) Seal(ctx context.Context, productID string, codes Codes, verifia
 			return nil, &FieldError{Field: "verifiable", Rule: "names a code that is not in the set"}
 		}
 	}
-	aead, err := v.kek.AEAD(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("envelope: vault: getting the KEK: %w", err)
-	}
-	if aead.NonceSize() != 12 || aead.Overhead() != 16 {
-		return nil, fmt.Errorf("envelope: vault: KEK: %w", unsupported("vault", "the KEK must give AES-GCM with a 12-byte nonce"))
-	}
 	plain := vaultPlain{Codes: make([]vaultCode, len(codes))}
 	for i, c := range codes {
 		plain.Codes[i] = vaultCode{Name: string(c.Name), Code: string(c.Code)}
@@ -181,10 +176,7 @@ func (v *Vault) Seal(ctx context.Context, productID string, codes Codes, verifia
 		return nil, fmt.Errorf("envelope: vault: encoding: %w", err)
 	}
 	defer clear(pt)
-	rec := &Record{Version: recordVersion, ProductID: productID, KeyID: v.kek.KeyID(), Nonce: make([]byte, 12)}
-	if _, err := io.ReadFull(v.rand, rec.Nonce); err != nil {
-		return nil, fmt.Errorf("envelope: vault: reading random bytes: %w", err)
-	}
+	rec := &Record{Version: recordVersion, ProductID: productID, KeyID: v.kek.KeyID()}
 	for _, n := range verifiable {
 		c, _ := codes.Get(n)
 		h := CodeHash{Name: n, Params: v.hash, Salt: make([]byte, saltSize)}
@@ -194,7 +186,14 @@ func (v *Vault) Seal(ctx context.Context, productID string, codes Codes, verifia
 		h.Hash = argon2.IDKey([]byte(c), h.Salt, h.Params.Time, h.Params.MemoryKiB, h.Params.Threads, hashSize)
 		rec.Hashes = append(rec.Hashes, h)
 	}
-	rec.Ciphertext = aead.Seal(nil, rec.Nonce, pt, vaultAAD(productID))
+	sealed, err := v.kek.Seal(ctx, pt, vaultAAD(productID))
+	if err != nil {
+		return nil, fmt.Errorf("envelope: vault: sealing under the KEK: %w", err)
+	}
+	if len(sealed) < kekNonceSize+kekTagSize {
+		return nil, fmt.Errorf("envelope: vault: KEK: %w", unsupported("vault", "the KEK must give AES-GCM with a 12-byte nonce"))
+	}
+	rec.Nonce, rec.Ciphertext = sealed[:kekNonceSize:kekNonceSize], sealed[kekNonceSize:]
 	v.log.DebugContext(ctx, "vault sealed codes", slog.String(logattr.ProductID, productID),
 		slog.String(logattr.KeyURI, rec.KeyID), slog.Any(logattr.CodeNames, codes))
 	return rec, nil
@@ -213,13 +212,12 @@ func (v *Vault) Open(ctx context.Context, productID string, rec *Record) (Codes,
 	if rec.KeyID != v.kek.KeyID() {
 		return nil, fmt.Errorf("%w: record was sealed under key %q, not %q", ErrIntegrity, rec.KeyID, v.kek.KeyID())
 	}
-	aead, err := v.kek.AEAD(ctx)
+	pt, err := v.kek.Open(ctx, slices.Concat(rec.Nonce, rec.Ciphertext), vaultAAD(productID))
 	if err != nil {
-		return nil, fmt.Errorf("envelope: vault: getting the KEK: %w", err)
-	}
-	pt, err := aead.Open(nil, rec.Nonce, rec.Ciphertext, vaultAAD(productID))
-	if err != nil {
-		return nil, ErrIntegrity
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("envelope: vault: opening under the KEK: %w", err)
 	}
 	defer clear(pt)
 	var plain vaultPlain

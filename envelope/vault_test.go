@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -145,15 +147,38 @@ func TestVaultSealBadInputChangesNothing(t *testing.T) {
 	assert.Equal(t, before, in)
 }
 
-// hsmLikeKEK stands in for the HSM adapter: an AEAD built elsewhere.
+// hsmLikeKEK stands in for the HSM adapter: AES-GCM computed elsewhere,
+// with its own error on a failed authentication.
 type hsmLikeKEK struct{ aead cipher.AEAD }
 
+var errHSMDecrypt = fmt.Errorf("hsm: decrypt: %w", ErrIntegrity)
+
 func (k hsmLikeKEK) KeyID() string { return "pkcs11:object=kek" }
-func (k hsmLikeKEK) AEAD(ctx context.Context) (cipher.AEAD, error) {
+
+func (k hsmLikeKEK) Seal(ctx context.Context, plaintext, ad []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return k.aead, nil
+	nonce := make([]byte, k.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return k.aead.Seal(nonce, nonce, plaintext, ad), nil
+}
+
+func (k hsmLikeKEK) Open(ctx context.Context, sealed, ad []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	n := k.aead.NonceSize()
+	if len(sealed) < n {
+		return nil, errHSMDecrypt
+	}
+	pt, err := k.aead.Open(nil, sealed[:n], sealed[n:], ad)
+	if err != nil {
+		return nil, errHSMDecrypt
+	}
+	return pt, nil
 }
 
 func TestVaultWithAnotherKEK(t *testing.T) {
@@ -170,6 +195,13 @@ func TestVaultWithAnotherKEK(t *testing.T) {
 	got, err := v.Open(context.Background(), "p", rec)
 	require.NoError(t, err)
 	assert.Equal(t, testCodes, got)
+
+	tampered := *rec
+	tampered.Ciphertext = bytes.Clone(rec.Ciphertext)
+	tampered.Ciphertext[0] ^= 1
+	_, err = v.Open(context.Background(), "p", &tampered)
+	assert.ErrorIs(t, err, ErrIntegrity, "the KEK's own authentication error reaches the caller")
+	assert.ErrorIs(t, err, errHSMDecrypt)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

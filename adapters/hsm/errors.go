@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"go.step.sm/crypto/kms/apiv1"
+
+	"github.com/registra-pki/registra/envelope"
 )
 
 // Sentinel errors. Every error returned by this package unwraps to one of
@@ -124,8 +126,14 @@ func (e *Error) Unwrap() []error {
 }
 
 // Is lets callers written against smallstep's kms test for
-// apiv1.NotFoundError and apiv1.AlreadyExistsError.
+// apiv1.NotFoundError and apiv1.AlreadyExistsError, and the code vault for
+// envelope.ErrIntegrity.
 func (e *Error) Is(target error) bool {
+	if target == envelope.ErrIntegrity {
+		// A sealed vault record that does not authenticate in the token is
+		// what the vault calls an integrity failure (envelope.KEK's contract).
+		return e.Kind == ErrDecrypt
+	}
 	switch target.(type) {
 	case apiv1.NotFoundError:
 		return e.Kind == ErrNotFound

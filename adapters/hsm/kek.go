@@ -171,8 +171,8 @@ func (t *Token) newKEK(uri string, key *crypto11.SecretKey) (*KEK, error) {
 func (k *KEK) KeyID() string { return k.uri }
 
 // AEAD returns AES-256-GCM computed in the token, with 12-byte nonces and
-// 16-byte tags; with KeyID it makes a KEK a key-encryption key of
-// envelope.Vault. It first asks the slot whether the token is still there, so
+// 16-byte tags, for callers that need a cipher.AEAD; envelope.Vault uses
+// [KEK.Seal] and [KEK.Open] instead. It first asks the slot whether the token is still there, so
 // a lost token is an error here ([ErrTokenGone], [ErrClosed]) rather than in
 // Seal. The AEAD's Open returns errors unwrapping to [ErrDecrypt],
 // [ErrTokenGone] and so on; its Seal, which cipher.AEAD does not let fail,

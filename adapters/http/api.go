@@ -231,6 +231,8 @@ func problemTransformer(_ huma.Context, status string, v any) (any, error) {
 		p = problemTooLarge
 	case http.StatusUnauthorized:
 		p = problemUnauthorized
+	case http.StatusUnsupportedMediaType:
+		p = problemMediaType
 	default:
 		return v, nil
 	}

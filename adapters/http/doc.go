@@ -25,7 +25,8 @@
 // become entries of the problem's "errors" member, naming the field and the
 // rule. Requests the adapter itself refuses get problem details too: a
 // malformed or schema-violating body (unknown fields included) 400, a body
-// over the limit 413, a missing, malformed or expired token 401. This API
+// over the limit 413, a body that is not JSON 415, a missing, malformed or
+// expired token 401. This API
 // never answers 422. Internal errors are logged and answered with a fixed
 // detail.
 //

@@ -142,6 +142,7 @@ var (
 	problemBadRequest   = Problem{nil, http.StatusBadRequest, "invalid-request", "Invalid request"}
 	problemTooLarge     = Problem{nil, http.StatusRequestEntityTooLarge, "body-too-large", "Request body too large"}
 	problemUnauthorized = Problem{nil, http.StatusUnauthorized, "unauthenticated", "Authentication required"}
+	problemMediaType    = Problem{nil, http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type"}
 )
 
 // Problems returns a copy of the table from sentinel errors to problem

@@ -106,6 +106,8 @@ func TestRefusals(t *testing.T) {
 		assertProblem(t, e.send(http.MethodPost, "/v1/orders", rao, "application/json",
 			struct{ *bytes.Reader }{bytes.NewReader(append([]byte(`{"product_type":"x"}`), big...))}, nil), // no Content-Length
 			http.StatusRequestEntityTooLarge, "body-too-large")
+		assertProblem(t, e.send(http.MethodPost, "/v1/operators", e.admin, "application/x-www-form-urlencoded",
+			strings.NewReader(`{"username":"x"}`), nil), http.StatusUnsupportedMediaType, "unsupported-media-type")
 		// Library validation names the field.
 		r := e.do(http.MethodPost, "/v1/operators", e.admin, map[string]any{"username": "bad name!", "name": "X",
 			"email": "x@registra.example", "roles": []string{"operator"}, "unit": demoUnit, "password": "a long enough password 123"})

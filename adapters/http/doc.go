@@ -23,12 +23,12 @@
 // with errors.Is in order; a test fails when a sentinel of the root package
 // or of a building block has no row. Field errors of every building block
 // become entries of the problem's "errors" member, naming the field and the
-// rule. Requests the adapter itself refuses get problem details too: a
+// rule (and the value the platform would accept instead, when it offers
+// one). Requests the adapter itself refuses get problem details too: a
 // malformed or schema-violating body (unknown fields included) 400, a body
 // over the limit 413, a body that is not JSON 415, a missing, malformed or
-// expired token 401. This API
-// never answers 422. Internal errors are logged and answered with a fixed
-// detail.
+// expired token 401. This API never answers 422. Internal errors are logged
+// and answered with a fixed detail.
 //
 // # The public listener
 //
@@ -37,8 +37,16 @@
 // certificates (DER and a PEM chain), the full and delta CRLs, OCSP (GET and
 // POST), /healthz, /metrics (Prometheus) and /openapi.json.
 //
+// # Serving
+//
+// [Serve] runs both listeners and the platform's scheduler until its context
+// ends, then shuts down gracefully; [ServerTLS] issues the operator API's
+// TLS certificate from the platform's own CA. The example server
+// (examples/server) is a main around them.
+//
 // # What the package does not do
 //
-// It terminates no TLS itself (the caller's http.Server does), keeps no
-// state of its own and makes no decision the library could make.
+// It keeps no state of its own and makes no decision the library could
+// make: which operator may do what, in which organisation, and what a valid
+// order is are the platform's answers.
 package httpapi

@@ -174,8 +174,8 @@ func newProblem(err error) (Problem, *huma.ErrorModel) {
 	return p, m
 }
 
-// fieldDetails collects the Field and Rule of every field error in err's
-// tree. Each building block has its own FieldError type with these two
+// fieldDetails collects the Field and Rule (and any Suggestion, as the
+// value) of every field error in err's tree. Each building block has its own FieldError type with these two
 // string fields; reading them by name keeps this adapter free of one case per
 // package.
 func fieldDetails(err error) []*huma.ErrorDetail {
@@ -189,7 +189,13 @@ func fieldDetails(err error) []*huma.ErrorDetail {
 		if v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() == reflect.Struct {
 			f, r := v.Elem().FieldByName("Field"), v.Elem().FieldByName("Rule")
 			if f.IsValid() && r.IsValid() && f.Kind() == reflect.String && r.Kind() == reflect.String {
-				out = append(out, &huma.ErrorDetail{Location: f.String(), Message: r.String()})
+				d := &huma.ErrorDetail{Location: f.String(), Message: r.String()}
+				// The platform offers a value it would accept instead (an
+				// e-mail alias); the client shows it.
+				if sg := v.Elem().FieldByName("Suggestion"); sg.IsValid() && sg.Kind() == reflect.String && sg.String() != "" {
+					d.Value = sg.String()
+				}
+				out = append(out, d)
 			}
 		}
 		switch u := e.(type) {

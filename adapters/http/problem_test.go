@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/registra-pki/registra"
 	"github.com/registra-pki/registra/access"
 	"github.com/registra-pki/registra/lifecycle"
 	"github.com/registra-pki/registra/recognition"
@@ -150,6 +151,7 @@ func TestNewProblem(t *testing.T) {
 		{"field error", &access.FieldError{Field: "operator.username", Rule: "is required"}, 400, "invalid-input", []string{"operator.username"}},
 		{"joined field errors", errors.Join(&access.FieldError{Field: "a", Rule: "r"}, &store.FieldError{Field: "b", Rule: "r"}), 400, "invalid-input", []string{"a", "b"}},
 		{"permission", &lifecycle.PermissionError{}, 403, "permission-denied", nil},
+		{"suggestion", &registra.FieldError{Field: "applicant.email", Rule: "is used", Suggestion: "a+1@example.org"}, 400, "invalid-input", []string{"applicant.email"}},
 		{"transition", fmt.Errorf("x: %w", lifecycle.ErrTransition), 409, "transition-not-allowed", nil},
 		{"narrow check before verification", check, 400, "certificate-revoked", nil},
 		{"session expired before authentication", fmt.Errorf("%w: %w", access.ErrAuthentication, access.ErrSessionExpired), 401, "session-expired", nil},
@@ -167,6 +169,9 @@ func TestNewProblem(t *testing.T) {
 				fields = append(fields, d.Location)
 			}
 			assert.Equal(t, tc.wantFields, fields)
+			if fe, ok := tc.err.(*registra.FieldError); ok {
+				assert.Equal(t, fe.Suggestion, m.Errors[0].Value)
+			}
 			if tc.wantStatus >= 500 {
 				assert.NotContains(t, m.Detail, "secret", "internal details are logged, not answered")
 			}

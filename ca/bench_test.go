@@ -136,7 +136,7 @@ func BenchmarkPrepare(b *testing.B) {
 
 // BenchmarkLint splits the cost of linting a prepared certificate: the
 // zcrypto parse alone, then parse + lints with the shape cache (only the
-// lints that apply; extension-only verdicts reused) and without it (every
+// lints that apply; shape-only verdicts reused) and without it (every
 // lint through zlint's Execute).
 func BenchmarkLint(b *testing.B) {
 	s := newIssuanceBench(b)

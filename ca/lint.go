@@ -59,12 +59,12 @@ func Exclusions() []Exclusion { return slices.Clone(exclusions) }
 // concurrent use. Its only state is a bounded cache of which lints apply to
 // each certificate shape (see lintshape.go), which never changes a verdict.
 type Linter struct {
-	registry lint.Registry
-	certs    []*lint.CertificateLint
-	crls     []*lint.RevocationListLint
-	config   lint.Configuration
-	extOnly  []bool
-	shapes   *shapeCache
+	registry  lint.Registry
+	certs     []*lint.CertificateLint
+	crls      []*lint.RevocationListLint
+	config    lint.Configuration
+	shapeOnly []bool
+	shapes    *shapeCache
 }
 
 // NewLinter filters zlint's global registry to the sources that govern
@@ -91,12 +91,12 @@ func NewLinter() (*Linter, error) {
 		return nil, fmt.Errorf("ca: building crl lint registry: %w", err)
 	}
 	return &Linter{
-		registry: reg,
-		certs:    reg.CertificateLints().Lints(),
-		crls:     crlReg.RevocationListLints().Lints(),
-		config:   reg.GetConfiguration(),
-		extOnly:  extOnlyMask(reg.CertificateLints().Lints()),
-		shapes:   &shapeCache{shapes: map[[32]byte]*shapeEntry{}},
+		registry:  reg,
+		certs:     reg.CertificateLints().Lints(),
+		crls:      crlReg.RevocationListLints().Lints(),
+		config:    reg.GetConfiguration(),
+		shapeOnly: shapeOnlyMask(reg.CertificateLints().Lints()),
+		shapes:    &shapeCache{shapes: map[[32]byte]*shapeEntry{}},
 	}, nil
 }
 
@@ -143,7 +143,7 @@ func (l *Linter) CheckCertificate(der []byte, what string) error {
 		for i, cl := range l.certs {
 			applies, res := runLint(cl, c, l.config)
 			learnt.applies[i] = applies
-			if applies && l.extOnly[i] && res.Status != lint.NE {
+			if applies && l.shapeOnly[i] && res.Status != lint.NE {
 				learnt.results[i] = res
 			}
 			report(cl, res)
@@ -187,10 +187,10 @@ func (l *Linter) CheckCertificateFull(der []byte, what string) error {
 	return lintResult(what, findings)
 }
 
-func extOnlyMask(certs []*lint.CertificateLint) []bool {
+func shapeOnlyMask(certs []*lint.CertificateLint) []bool {
 	m := make([]bool, len(certs))
 	for i, cl := range certs {
-		m[i] = extensionOnly[cl.Name]
+		m[i] = shapeOnly[cl.Name]
 	}
 	return m
 }

@@ -25,18 +25,37 @@ import (
 // Execute directly on those that apply and are effective (CheckEffective
 // reads NotBefore and is evaluated for every certificate).
 //
-// Lints in extensionOnly read nothing but the extensions: their verdict is
-// a function of the extension bytes, which the shape pins, and of the
-// effective date, which is checked for every certificate. Their result for
-// the shape is kept and reused. Every other applicable lint runs on every
-// certificate.
+// Lints in shapeOnly read nothing but what the shape pins (the extensions
+// other than the subject key identifier's value, the issuer, the version):
+// their verdict is a function of the shape and of the effective date,
+// which is checked for every certificate. Their result for the shape is
+// kept and reused. Every other applicable lint runs on every certificate.
 
-// extensionOnly lists lints whose CheckApplies and Execute read only the
-// certificate's extensions (zlint v3.7.3 lints/etsi: the qcStatements
-// extension through util.GetExtFromCert and util.ParseQcStatem, plus the EKU
-// for qctype_web and the policies for qctype_smime). The PSD2
-// organizationIdentifier lints read the subject and are not listed.
-var extensionOnly = map[string]bool{
+// shapeOnly lists lints whose CheckApplies and Execute read only what the
+// shape pins (checked against the zlint v3.7.3 sources):
+//   - lints/etsi: the qcStatements extension through util.GetExtFromCert
+//     and util.ParseQcStatem, plus the EKU for qctype_web and the policies
+//     for qctype_smime. The PSD2 organizationIdentifier lints read the
+//     subject and are not listed;
+//   - lints/rfc e_issuer_dn_country_not_printable_string: Issuer.Country
+//     and RawIssuer;
+//   - e_ext_duplicate_extension: Version and the extension OIDs;
+//   - e_ext_cannot_be_empty_sequence: the values of ten extensions, none of
+//     them the subject key identifier (SAN is pinned: server certificates
+//     get one shape per set of DNS names);
+//   - e_distribution_point_incomplete: the CRL distribution points;
+//   - e_cert_ext_invalid_der: the critical flag of every extension (the
+//     subject key identifier's included, pinned) after decoding the
+//     certificate with RawValue for every part but the serial, the
+//     algorithm identifiers and the signature bits, which zcrypto's own
+//     parse, already successful, decodes with the same decoder.
+var shapeOnly = map[string]bool{
+	"e_issuer_dn_country_not_printable_string": true,
+	"e_ext_duplicate_extension":                true,
+	"e_ext_cannot_be_empty_sequence":           true,
+	"e_distribution_point_incomplete":          true,
+	"e_cert_ext_invalid_der":                   true,
+
 	"e_qcstatem_etsi_present_qcs_critical": true,
 	"e_qcstatem_etsi_type_as_statem":       true,
 	"e_qcstatem_mandatory_etsi_statems":    true,
@@ -67,7 +86,7 @@ const maxShapes = 512
 
 // shapeEntry is what the linter learnt from the first certificate of a
 // shape: which lints apply, and the results of the applicable
-// extension-only lints.
+// shape-only lints.
 type shapeEntry struct {
 	applies []bool
 	results []*lint.LintResult

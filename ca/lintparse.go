@@ -25,9 +25,11 @@ import (
 // derives from the rest is the same. So the first certificate of a shape is
 // parsed twice: once for its lints, once to keep untouched as the shape's
 // base. Later certificates of the shape start from a copy of the base and
-// have exactly those parts parsed with zcrypto's own decoders, and the
-// fields zcrypto derives from them recomputed (fingerprints, validity
-// period, validation level). TestDerivedParseEqualsZcrypto checks field by
+// have exactly those parts parsed (the subject and the key with zcrypto's
+// own decoders; the serial, validity, signature bits and key identifier
+// with cryptobyte, following zcrypto's decoder step by step for their
+// canonical DER forms), and the fields zcrypto derives from them
+// recomputed (fingerprints, validity period, validation level). TestDerivedParseEqualsZcrypto checks field by
 // field (reflect.DeepEqual, unexported fields included) that the result is
 // what zcrypto's ParseCertificate returns, for every profile and several
 // holders and keys.
@@ -159,29 +161,35 @@ func (b *zcryptoParseBase) derive(der []byte) *zx509.Certificate {
 	h.Write(subject)
 	c.SPKISubjectFingerprint = h.Sum(nil)
 
-	var sig zasn1.BitString
-	if rest, err := zasn1.Unmarshal(sigElem, &sig); err != nil || len(rest) > 0 {
+	// The signature, serial and validity are read the way zcrypto's decoder
+	// reads their canonical DER forms; anything else is parsed in full.
+	sigBits := cryptobyte.String(sigElem)
+	var sigContent cryptobyte.String
+	if !sigBits.ReadASN1(&sigContent, cbasn1.BIT_STRING) || len(sigContent) == 0 || sigContent[0] != 0 {
 		return nil
 	}
-	c.Signature = sig.RightAlign()
+	c.Signature = sigContent[1:]
 
-	var serial *big.Int
-	if rest, err := zasn1.Unmarshal(serialElem, &serial); err != nil || len(rest) > 0 {
+	serialDER := cryptobyte.String(serialElem)
+	var serial cryptobyte.String
+	if !serialDER.ReadASN1(&serial, cbasn1.INTEGER) || len(serial) == 0 || serial[0]&0x80 != 0 ||
+		len(serial) > 1 && serial[0] == 0 && serial[1]&0x80 == 0 {
 		return nil
 	}
-	if again, err := zasn1.Marshal(serial); err != nil || !bytes.Equal(again, serialElem) {
-		return nil
-	}
-	c.SerialNumber = serial
+	c.SerialNumber = new(big.Int).SetBytes(serial)
 
-	var v struct{ NotBefore, NotAfter time.Time }
-	if rest, err := zasn1.Unmarshal(validityElem, &v); err != nil || len(rest) > 0 {
+	validity := cryptobyte.String(validityElem)
+	var times cryptobyte.String
+	var ok bool
+	if !validity.ReadASN1(&times, cbasn1.SEQUENCE) {
 		return nil
 	}
-	if again, err := zasn1.Marshal(v); err != nil || !bytes.Equal(again, validityElem) {
+	if c.NotBefore, ok = readCanonicalTime(&times); !ok {
 		return nil
 	}
-	c.NotBefore, c.NotAfter = v.NotBefore, v.NotAfter
+	if c.NotAfter, ok = readCanonicalTime(&times); !ok || !times.Empty() {
+		return nil
+	}
 	c.ValidityPeriod = int(c.NotAfter.Sub(c.NotBefore).Seconds())
 
 	var rdn zpkix.RDNSequence
@@ -200,15 +208,20 @@ func (b *zcryptoParseBase) derive(der []byte) *zx509.Certificate {
 	}
 	c.PublicKey = pub
 
-	var e zpkix.Extension
-	if rest, err := zasn1.Unmarshal(skiExt, &e); err != nil || len(rest) > 0 {
+	// The shape pins the extension's OID and criticality: only its value
+	// differs from the base's.
+	e := base.Extensions[b.ski]
+	ext := cryptobyte.String(skiExt)
+	var body, value, keyID cryptobyte.String
+	if !ext.ReadASN1(&body, cbasn1.SEQUENCE) || !body.SkipASN1(cbasn1.OBJECT_IDENTIFIER) ||
+		!body.SkipOptionalASN1(cbasn1.BOOLEAN) || !body.ReadASN1(&value, cbasn1.OCTET_STRING) || !body.Empty() {
 		return nil
 	}
-	var keyID []byte
-	if _, err := zasn1.Unmarshal(e.Value, &keyID); err != nil {
+	e.Value = []byte(value)
+	if !value.ReadASN1(&keyID, cbasn1.OCTET_STRING) || !value.Empty() {
 		return nil
 	}
-	c.SubjectKeyId = keyID
+	c.SubjectKeyId = bytes.Clone(keyID)
 	c.Extensions = make([]zpkix.Extension, len(base.Extensions))
 	copy(c.Extensions, base.Extensions)
 	c.Extensions[b.ski] = e
@@ -270,6 +283,39 @@ func findExtension(ext3 []byte, oid []byte) []byte {
 		}
 	}
 	return found
+}
+
+// readCanonicalTime reads a validity instant in the form zcrypto parses
+// and re-encodes unchanged: UTCTime YYMMDDhhmmssZ (1950 to 2049) or
+// GeneralizedTime YYYYMMDDhhmmssZ (other years), with zcrypto's parsing
+// steps (time.Parse, the round-trip check, the UTCTime century rule).
+func readCanonicalTime(s *cryptobyte.String) (time.Time, bool) {
+	var raw cryptobyte.String
+	var tag cbasn1.Tag
+	if !s.ReadAnyASN1(&raw, &tag) {
+		return time.Time{}, false
+	}
+	v := string(raw)
+	switch {
+	case tag == cbasn1.UTCTime && len(v) == 13 && v[12] == 'Z':
+		const layout = "060102150405Z0700"
+		t, err := time.Parse(layout, v)
+		if err != nil || t.Format(layout) != v {
+			return time.Time{}, false
+		}
+		if t.Year() >= 2050 {
+			t = t.AddDate(-100, 0, 0)
+		}
+		return t, true
+	case tag == cbasn1.GeneralizedTime && len(v) == 15 && v[14] == 'Z':
+		const layout = "20060102150405Z0700"
+		t, err := time.Parse(layout, v)
+		if err != nil || t.Format(layout) != v || t.Year() >= 1950 && t.Year() < 2050 {
+			return time.Time{}, false
+		}
+		return t, true
+	}
+	return time.Time{}, false
 }
 
 // byteAlignedKey reports whether the subjectPublicKey BIT STRING of a DER

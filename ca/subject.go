@@ -6,13 +6,11 @@ import (
 	"encoding/asn1"
 	"slices"
 	"unicode/utf8"
-
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // marshalSubject encodes a subject name exactly as x509.CreateCertificate
-// does (asn1.Marshal of Name.ToRDNSequence), without reflection: each string
+// does (asn1.Marshal of Name.ToRDNSequence), without reflection and with a
+// handful of allocations: each string
 // value is a PrintableString when every character is in the
 // PrintableString alphabet (without '*' and '&'), a UTF8String otherwise;
 // an asn1.RawValue is written as encoding/asn1 writes it; the values of a
@@ -28,76 +26,126 @@ func marshalSubject(name pkix.Name) ([]byte, error) {
 }
 
 func marshalRDNs(rdns pkix.RDNSequence) ([]byte, bool) {
-	var b cryptobyte.Builder
-	ok := true
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		for _, rdn := range rdns {
-			atvs := make([][]byte, 0, len(rdn))
-			for _, atv := range rdn {
-				der, good := marshalATV(atv)
-				if !good {
-					ok = false
-					return
-				}
-				atvs = append(atvs, der)
+	body := make([]byte, 0, 64*len(rdns))
+	var atvs [][]byte
+	for _, rdn := range rdns {
+		if len(rdn) == 1 {
+			atv, ok := appendATV(nil, rdn[0])
+			if !ok {
+				return nil, false
 			}
-			slices.SortFunc(atvs, bytes.Compare)
-			b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
-				for _, der := range atvs {
-					b.AddBytes(der)
-				}
-			})
+			body = appendTLV(body, 0x31, atv) // SET
+			continue
 		}
-	})
-	if !ok {
-		return nil, false
+		atvs = atvs[:0]
+		size := 0
+		for _, v := range rdn {
+			atv, ok := appendATV(nil, v)
+			if !ok {
+				return nil, false
+			}
+			atvs = append(atvs, atv)
+			size += len(atv)
+		}
+		slices.SortFunc(atvs, bytes.Compare)
+		set := make([]byte, 0, size)
+		for _, atv := range atvs {
+			set = append(set, atv...)
+		}
+		body = appendTLV(body, 0x31, set)
 	}
-	der, err := b.Bytes()
-	return der, err == nil
+	return appendTLV(make([]byte, 0, len(body)+4), 0x30, body), true // SEQUENCE
 }
 
-func marshalATV(atv pkix.AttributeTypeAndValue) ([]byte, bool) {
-	var b cryptobyte.Builder
-	ok := true
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1ObjectIdentifier(atv.Type)
-		switch v := atv.Value.(type) {
-		case string:
-			if !utf8.ValidString(v) {
-				ok = false
-				return
-			}
-			tag := cbasn1.PrintableString
-			for i := 0; i < len(v); i++ {
-				if !isPrintableStringByte(v[i]) {
-					tag = cbasn1.UTF8String
-					break
-				}
-			}
-			b.AddASN1(tag, func(b *cryptobyte.Builder) { b.AddBytes([]byte(v)) })
-		case asn1.RawValue:
-			if len(v.FullBytes) > 0 {
-				b.AddBytes(v.FullBytes)
-				return
-			}
-			if v.Tag >= 31 || v.Class > 3 {
-				ok = false
-				return
-			}
-			t := cbasn1.Tag(v.Tag) | cbasn1.Tag(v.Class<<6)
-			if v.IsCompound {
-				t = t.Constructed()
-			}
-			b.AddASN1(t, func(b *cryptobyte.Builder) { b.AddBytes(v.Bytes) })
-		default:
-			ok = false
-		}
-	})
+// appendATV appends the DER AttributeTypeAndValue SEQUENCE of atv.
+func appendATV(dst []byte, atv pkix.AttributeTypeAndValue) ([]byte, bool) {
+	oid, ok := appendOID(make([]byte, 0, 16), atv.Type)
 	if !ok {
 		return nil, false
 	}
-	der, err := b.Bytes()
-	return der, err == nil
+	var value []byte
+	switch v := atv.Value.(type) {
+	case string:
+		if !utf8.ValidString(v) {
+			return nil, false
+		}
+		tag := byte(asn1.TagPrintableString)
+		for i := 0; i < len(v); i++ {
+			if !isPrintableStringByte(v[i]) {
+				tag = asn1.TagUTF8String
+				break
+			}
+		}
+		value = appendTLV(make([]byte, 0, len(v)+4), tag, []byte(v))
+	case asn1.RawValue:
+		if len(v.FullBytes) > 0 {
+			value = v.FullBytes
+			break
+		}
+		if v.Tag >= 31 || v.Class < 0 || v.Class > 3 {
+			return nil, false
+		}
+		tag := byte(v.Tag) | byte(v.Class)<<6
+		if v.IsCompound {
+			tag |= 0x20
+		}
+		value = appendTLV(nil, tag, v.Bytes)
+	default:
+		return nil, false
+	}
+	seq := make([]byte, 0, len(oid)+len(value))
+	seq = append(append(seq, oid...), value...)
+	return appendTLV(dst, 0x30, seq), true
+}
+
+// appendOID appends the DER OBJECT IDENTIFIER of oid, as encoding/asn1
+// writes it; ok is false for what encoding/asn1 refuses.
+func appendOID(dst []byte, oid asn1.ObjectIdentifier) ([]byte, bool) {
+	if len(oid) < 2 || oid[0] < 0 || oid[0] > 2 || oid[1] < 0 || (oid[0] < 2 && oid[1] >= 40) {
+		return nil, false
+	}
+	var content []byte
+	content = appendBase128(content, oid[0]*40+oid[1])
+	for _, arc := range oid[2:] {
+		if arc < 0 {
+			return nil, false
+		}
+		content = appendBase128(content, arc)
+	}
+	return appendTLV(dst, 0x06, content), true
+}
+
+func appendBase128(dst []byte, n int) []byte {
+	l := 1
+	for i := n; i >= 0x80; i >>= 7 {
+		l++
+	}
+	for i := l - 1; i >= 0; i-- {
+		b := byte(n>>(uint(i)*7)) & 0x7f
+		if i != 0 {
+			b |= 0x80
+		}
+		dst = append(dst, b)
+	}
+	return dst
+}
+
+// appendTLV appends a DER tag, length and content.
+func appendTLV(dst []byte, tag byte, content []byte) []byte {
+	dst = append(dst, tag)
+	switch n := len(content); {
+	case n < 0x80:
+		dst = append(dst, byte(n))
+	case n < 0x100:
+		dst = append(dst, 0x81, byte(n))
+	case n < 0x10000:
+		dst = append(dst, 0x82, byte(n>>8), byte(n))
+	case n < 0x1000000:
+		dst = append(dst, 0x83, byte(n>>16), byte(n>>8), byte(n))
+	default:
+		dst = append(dst, 0x84, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	return append(dst, content...)
 }
 
 // isPrintableStringByte is encoding/asn1's PrintableString alphabet as it

@@ -8,6 +8,8 @@ import (
 	"iter"
 	"math/big"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -56,12 +58,32 @@ func (p *Platform) openPublication() error {
 	if pub.sink, err = crl.NewHTTPSink(crl.HTTPSinkConfig{FullPath: PathCRL, DeltaPath: PathDeltaCRL, Now: p.now}); err != nil {
 		return err
 	}
+	// The CRLs are also kept as files in Dir/crl, written before they are
+	// served or recorded, so that a restarted platform serves the last ones
+	// at once rather than nothing until the next publication.
+	crlDir := filepath.Join(p.cfg.Dir, "crl")
+	if err := os.MkdirAll(crlDir, 0o755); err != nil {
+		return fmt.Errorf("registra: crl directory: %w", err)
+	}
+	files, err := crl.NewDirSink(crl.DirSinkConfig{Dir: crlDir})
+	if err != nil {
+		return err
+	}
+	last, err := files.Load(pub.scope, h.Issuing())
+	if err != nil {
+		return fmt.Errorf("registra: restoring the published CRLs: %w", err)
+	}
+	for _, c := range last {
+		if err := pub.sink.Publish(context.Background(), c); err != nil {
+			return fmt.Errorf("registra: restoring the published CRLs: %w", err)
+		}
+	}
 	if pub.responder, err = crl.NewResponder(crl.ResponderConfig{Issuer: h.Issuing(),
 		Signer: crl.KeySigner{Cert: h.OCSP(), Key: h.OCSPSigner()}, Source: pub, Now: p.now, Logger: p.log}); err != nil {
 		return err
 	}
 	if pub.scheduler, err = crl.NewScheduler(crl.SchedulerConfig{Scope: pub.scope, Source: pub, Journal: pub,
-		Signer: crl.KeySigner{Cert: h.Issuing(), Key: h.IssuingSigner()}, Publishers: []crl.Publisher{pub.sink},
+		Signer: crl.KeySigner{Cert: h.Issuing(), Key: h.IssuingSigner()}, Publishers: []crl.Publisher{files, pub.sink},
 		DistributionPoint: base + PathCRL, DeltaURL: base + PathDeltaCRL, Now: p.now, Logger: p.log}); err != nil {
 		return err
 	}

@@ -240,7 +240,7 @@ func (i *Issuer) Prepare(ctx context.Context, req Request) (*Ticket, error) {
 		return nil, err
 	}
 	p := in.profile
-	tmpl, tbs, err := i.buildTBS(in)
+	tmpl, tbs, subject, err := i.buildTBS(in)
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +256,7 @@ func (i *Issuer) Prepare(ctx context.Context, req Request) (*Ticket, error) {
 		SerialNumber:    in.serial,
 		NotBefore:       in.notBefore,
 		NotAfter:        in.notAfter,
-		Subject:         tmpl.Subject.String(),
+		Subject:         subject,
 		TBS:             tbs,
 		LintCertificate: lintDER,
 		issuer:          i,
@@ -332,23 +332,23 @@ func (i *Issuer) input(req *Request) (templateInput, error) {
 	return in, nil
 }
 
-// buildTBS returns the template Sign hands to softcas and the TBS the
-// issuing key will sign: from the profile's skeleton when the issuer has
-// one, otherwise the long way (tbsshape.go).
-func (i *Issuer) buildTBS(in templateInput) (*x509.Certificate, []byte, error) {
+// buildTBS returns the template Sign hands to softcas, the TBS the issuing
+// key will sign and the subject as a string: from the profile's skeleton
+// when the issuer has one, otherwise the long way (tbsshape.go).
+func (i *Issuer) buildTBS(in templateInput) (*x509.Certificate, []byte, string, error) {
 	if sk := i.skeleton(in.profile); sk != nil {
-		tmpl, tbs, err := sk.build(in)
+		tmpl, tbs, subject, err := sk.build(in)
 		if err != nil {
-			return nil, nil, fmt.Errorf("ca: building %s certificate: %w", in.profile.Name, err)
+			return nil, nil, "", fmt.Errorf("ca: building %s certificate: %w", in.profile.Name, err)
 		}
-		return tmpl, tbs, nil
+		return tmpl, tbs, subject, nil
 	}
 	tmpl, tbs, err := i.buildTBSLong(in)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	i.learn(in.profile, tmpl, tbs, in)
-	return tmpl, tbs, nil
+	return tmpl, tbs, tmpl.Subject.String(), nil
 }
 
 // buildTBSLong renders the x509util template and lets

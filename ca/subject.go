@@ -18,7 +18,12 @@ import (
 // strings that are not valid UTF-8, are left to encoding/asn1 itself.
 // TestMarshalSubjectMatchesEncodingASN1 compares the two.
 func marshalSubject(name pkix.Name) ([]byte, error) {
-	rdns := name.ToRDNSequence()
+	return marshalRDNSequence(name.ToRDNSequence())
+}
+
+// marshalRDNSequence is marshalSubject of a name already turned into its
+// RDNSequence.
+func marshalRDNSequence(rdns pkix.RDNSequence) ([]byte, error) {
 	if der, ok := marshalRDNs(rdns); ok {
 		return der, nil
 	}

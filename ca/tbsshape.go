@@ -2,6 +2,8 @@ package ca
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/ecdsa"
 	"crypto/fips140"
 	"crypto/sha1" //nolint:gosec // subject key identifier, RFC 5280 §4.2.1.2 method (1)
 	"crypto/sha256"
@@ -58,14 +60,15 @@ func (p Profile) skeletonKey() skeletonKey {
 
 // tbsSkeleton is a profile's TBS with the per-certificate values taken out.
 type tbsSkeleton struct {
-	template *x509.Certificate // the rendered x509util template of the first certificate
-	version  []byte            // [0] EXPLICIT INTEGER, the whole element
-	sigAlg   []byte            // AlgorithmIdentifier element
-	issuer   []byte            // issuer Name element
-	exts     []pkix.Extension  // every extension in TBS order; exts[ski].Value is per certificate
-	ski      int               // index of the subject key identifier in exts
-	before   []byte            // DER of the extensions before the SKI
-	after    []byte            // DER of the extensions after the SKI
+	template  *x509.Certificate // the rendered x509util template of the first certificate
+	version   []byte            // [0] EXPLICIT INTEGER, the whole element
+	sigAlg    []byte            // AlgorithmIdentifier element
+	issuer    []byte            // issuer Name element
+	exts      []pkix.Extension  // every extension in TBS order; exts[ski].Value is per certificate
+	ski       int               // index of the subject key identifier in exts
+	before    []byte            // DER of the extensions before the SKI
+	after     []byte            // DER of the extensions after the SKI
+	skiPrefix []byte            // the SKI extension's OID and criticality, as encoded
 }
 
 // oidSKI is id-ce-subjectKeyIdentifier (RFC 5280 §4.2.1.2).
@@ -109,6 +112,17 @@ func learnSkeleton(tmpl *x509.Certificate, tbs []byte, in templateInput) *tbsSke
 				return nil
 			}
 			s.ski = len(s.exts)
+			body := cryptobyte.String(elem)
+			var inner, value cryptobyte.String
+			if !body.ReadASN1(&inner, cbasn1.SEQUENCE) {
+				return nil
+			}
+			prefix := inner
+			if !inner.SkipASN1(cbasn1.OBJECT_IDENTIFIER) || !inner.SkipOptionalASN1(cbasn1.BOOLEAN) ||
+				!inner.ReadASN1Element(&value, cbasn1.OCTET_STRING) || !inner.Empty() {
+				return nil
+			}
+			s.skiPrefix = bytes.Clone(prefix[:len(prefix)-len(value)])
 		} else if s.ski < 0 {
 			s.before = append(s.before, elem...)
 		} else {
@@ -119,84 +133,126 @@ func learnSkeleton(tmpl *x509.Certificate, tbs []byte, in templateInput) *tbsSke
 	if s.ski < 0 {
 		return nil
 	}
-	_, again, err := s.build(in)
+	_, again, _, err := s.build(in)
 	if err != nil || !bytes.Equal(again, tbs) {
 		return nil
 	}
 	return s
 }
 
-// build returns the template Sign hands to softcas and the TBS it will
-// produce for in.
-func (s *tbsSkeleton) build(in templateInput) (*x509.Certificate, []byte, error) {
+// build returns the template Sign hands to softcas, the TBS it will
+// produce for in, and the subject as a string (pkix.Name.String).
+func (s *tbsSkeleton) build(in templateInput) (*x509.Certificate, []byte, string, error) {
 	t := *s.template
 	t.SerialNumber = in.serial
 	t.NotBefore, t.NotAfter = in.notBefore, in.notAfter
 	t.PublicKey = in.publicKey
 	in.subject.Set(&t)
 	// The encoding x509.CreateCertificate makes when RawSubject is empty.
-	rawSubject, err := marshalSubject(t.Subject)
+	rdns := t.Subject.ToRDNSequence()
+	rawSubject, err := marshalRDNSequence(rdns)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
+	}
+	// pkix.Name.String, which adds Names only when ExtraNames is nil.
+	subject := rdns.String()
+	if t.Subject.ExtraNames == nil && len(t.Subject.Names) > 0 {
+		subject = t.Subject.String()
 	}
 	t.RawSubject = rawSubject
-	spki, err := x509.MarshalPKIXPublicKey(in.publicKey)
+	spki, err := marshalPublicKey(in.publicKey)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	ski, err := subjectKeyID(spki)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	t.SubjectKeyId = ski
-	skiValue := make([]byte, 0, 2+len(ski))
-	skiValue = append(append(skiValue, 0x04, byte(len(ski))), ski...)
+	skiValue := appendTLV(make([]byte, 0, 2+len(ski)), 0x04, ski) // OCTET STRING
 	t.ExtraExtensions = slices.Clone(s.exts)
 	t.ExtraExtensions[s.ski].Value = skiValue
 
-	var b cryptobyte.Builder
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddBytes(s.version)
-		b.AddASN1BigInt(in.serial)
-		b.AddBytes(s.sigAlg)
-		b.AddBytes(s.issuer)
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			addTime(b, in.notBefore)
-			addTime(b, in.notAfter)
-		})
-		b.AddBytes(rawSubject)
-		b.AddBytes(spki)
-		b.AddASN1(cbasn1.Tag(3).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
-			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-				b.AddBytes(s.before)
-				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-					b.AddASN1ObjectIdentifier(oidSKI)
-					if s.exts[s.ski].Critical {
-						b.AddASN1Boolean(true)
-					}
-					b.AddASN1OctetString(skiValue)
-				})
-				b.AddBytes(s.after)
-			})
-		})
-	})
-	tbs, err := b.Bytes()
-	if err != nil {
-		return nil, nil, err
+	serial := in.serial.Bytes()
+	if len(serial) == 0 || serial[0]&0x80 != 0 {
+		serial = append([]byte{0}, serial...) // INTEGER content of a positive number
 	}
-	return &t, tbs, nil
+	var validity []byte
+	if validity, err = appendTime(validity, in.notBefore); err != nil {
+		return nil, nil, "", err
+	}
+	if validity, err = appendTime(validity, in.notAfter); err != nil {
+		return nil, nil, "", err
+	}
+	skiExt := make([]byte, 0, 40)
+	skiExt = append(skiExt, s.skiPrefix...)
+	skiExt = appendTLV(skiExt, 0x04, skiValue)
+	exts := make([]byte, 0, len(s.before)+len(s.after)+len(skiExt)+8)
+	exts = append(exts, s.before...)
+	exts = appendTLV(exts, 0x30, skiExt)
+	exts = append(exts, s.after...)
+
+	body := make([]byte, 0, len(s.version)+len(serial)+len(s.sigAlg)+len(s.issuer)+len(validity)+
+		len(rawSubject)+len(spki)+len(exts)+32)
+	body = append(body, s.version...)
+	body = appendTLV(body, 0x02, serial)
+	body = append(body, s.sigAlg...)
+	body = append(body, s.issuer...)
+	body = appendTLV(body, 0x30, validity)
+	body = append(body, rawSubject...)
+	body = append(body, spki...)
+	body = appendTLV(body, 0xa3, appendTLV(make([]byte, 0, len(exts)+4), 0x30, exts))
+	tbs := appendTLV(make([]byte, 0, len(body)+4), 0x30, body)
+	return &t, tbs, subject, nil
 }
 
-// addTime encodes a validity instant as encoding/asn1 does for
+// appendTime appends a validity instant as encoding/asn1 encodes it for
 // x509.CreateCertificate: UTCTime from 1950 to 2049, GeneralizedTime
 // otherwise (RFC 5280 §4.1.2.5), whole seconds, in UTC.
-func addTime(b *cryptobyte.Builder, t time.Time) {
+func appendTime(dst []byte, t time.Time) ([]byte, error) {
 	t = t.UTC()
 	if y := t.Year(); y >= 1950 && y < 2050 {
-		b.AddASN1UTCTime(t)
-		return
+		return appendTLV(dst, 0x17, t.AppendFormat(make([]byte, 0, 13), "060102150405Z0700")), nil
 	}
-	b.AddASN1GeneralizedTime(t)
+	if y := t.Year(); y < 0 || y > 9999 {
+		return nil, errors.New("ca: validity year out of range")
+	}
+	return appendTLV(dst, 0x18, t.AppendFormat(make([]byte, 0, 15), "20060102150405Z0700")), nil
+}
+
+// ecAlgorithmID returns the DER AlgorithmIdentifier of id-ecPublicKey with
+// a named NIST curve (RFC 5480 §2.1.1), as x509.MarshalPKIXPublicKey writes
+// it, or nil for another curve.
+func ecAlgorithmID(curve string) []byte {
+	switch curve {
+	case "P-256":
+		return []byte{0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07}
+	case "P-384":
+		return []byte{0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22}
+	case "P-521":
+		return []byte{0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23}
+	}
+	return nil
+}
+
+// marshalPublicKey returns the DER SubjectPublicKeyInfo of pub as
+// x509.MarshalPKIXPublicKey does, appending the DER directly for ECDSA
+// keys on the NIST curves (TestMarshalPublicKeyMatchesX509).
+func marshalPublicKey(pub crypto.PublicKey) ([]byte, error) {
+	if k, ok := pub.(*ecdsa.PublicKey); ok && k.Curve != nil {
+		if alg := ecAlgorithmID(k.Curve.Params().Name); alg != nil {
+			point, err := k.Bytes()
+			if err != nil {
+				return nil, err
+			}
+			bits := make([]byte, 0, 1+len(point))
+			bits = append(append(bits, 0), point...)
+			content := make([]byte, 0, len(alg)+len(bits)+4)
+			content = appendTLV(append(content, alg...), 0x03, bits)
+			return appendTLV(make([]byte, 0, len(content)+4), 0x30, content), nil
+		}
+	}
+	return x509.MarshalPKIXPublicKey(pub)
 }
 
 // subjectKeyID computes the subject key identifier of a DER

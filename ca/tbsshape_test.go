@@ -6,7 +6,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/ed25519"
 	"crypto/rsa"
+	"crypto/x509"
 	"testing"
 	"time"
 
@@ -48,7 +50,7 @@ func TestSkeletonRebuildsTheLongWayTBS(t *testing.T) {
 					if vi == 1 {
 						req.Validity = p.MinValidity + 1500*time.Millisecond
 					}
-					long, skel, err := ca.TBSBothWays(iss, req)
+					long, skel, longSubject, skelSubject, err := ca.TBSBothWays(iss, req)
 					require.NoError(t, err, "%s key %d", p.Name, ki)
 					if p.DNSNames {
 						assert.Nil(t, skel, "%s: the subjectAltName depends on the request", p.Name)
@@ -56,6 +58,7 @@ func TestSkeletonRebuildsTheLongWayTBS(t *testing.T) {
 					}
 					require.NotNil(t, skel, "%s key %d: no skeleton", p.Name, ki)
 					assert.Equal(t, long, skel, "%s key %d holder %d", p.Name, ki, vi)
+					assert.Equal(t, longSubject, skelSubject, p.Name)
 
 					is, err := iss.Issue(context.Background(), req)
 					require.NoError(t, err, p.Name)
@@ -65,5 +68,27 @@ func TestSkeletonRebuildsTheLongWayTBS(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestMarshalPublicKeyMatchesX509(t *testing.T) {
+	t.Parallel()
+	var keys []crypto.PublicKey
+	for _, c := range []elliptic.Curve{elliptic.P224(), elliptic.P256(), elliptic.P384(), elliptic.P521()} {
+		k, err := ecdsa.GenerateKey(c, rand.Reader)
+		require.NoError(t, err)
+		keys = append(keys, k.Public())
+	}
+	r, err := rsa.GenerateKey(rand.Reader, 1024)
+	require.NoError(t, err)
+	e, _, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	keys = append(keys, r.Public(), e)
+	for i, k := range keys {
+		want, err := x509.MarshalPKIXPublicKey(k)
+		require.NoError(t, err)
+		got, err := ca.MarshalPublicKey(k)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "key %d", i)
 	}
 }

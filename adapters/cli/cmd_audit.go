@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -38,7 +41,7 @@ func newAudit(e *env) *cobra.Command {
 	c := &cobra.Command{
 		Use:     "audit",
 		Short:   "Check the audit trail",
-		Example: "  registra audit verify --data ./registra-data",
+		Example: "  registra audit verify --data ./registra-data\n  registra audit list --subject ORDER",
 		Args:    exactArgs(),
 	}
 	var data string
@@ -126,6 +129,60 @@ directory is opened by one process at a time.`,
 		},
 	}
 	v.Flags().StringVar(&data, "data", "", "data directory (default $REGISTRA_DATA or ./registra-data)")
-	c.AddCommand(v)
+	c.AddCommand(v, newAuditList(e))
+	return c
+}
+
+// wireAuditEvent is one event as GET /v1/audit answers it.
+type wireAuditEvent struct {
+	Seq     uint64         `json:"seq"`
+	Org     string         `json:"org"`
+	ActorID string         `json:"actor"`
+	Action  string         `json:"action"`
+	Subject string         `json:"subject"`
+	At      time.Time      `json:"at"`
+	Details map[string]any `json:"details,omitempty"`
+	Hash    string         `json:"hash,omitempty"`
+}
+
+func newAuditList(e *env) *cobra.Command {
+	var from uint64
+	var subject string
+	var limit int
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List the organisation's audit events through the API (master RAO)",
+		Long: `list shows the audit events of your organisation, oldest first: who did what,
+when, to which object, with the outcome. --subject keeps one order's events.`,
+		Example: "  registra audit list --subject ORDER\n  registra audit list --from 100 --limit 50 --json",
+		Args:    exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q := url.Values{}
+			if from > 0 {
+				q.Set("from", strconv.FormatUint(from, 10))
+			}
+			if subject != "" {
+				q.Set("subject", subject)
+			}
+			if limit > 0 {
+				q.Set("limit", strconv.Itoa(limit))
+			}
+			var out struct {
+				Events []wireAuditEvent `json:"events"`
+			}
+			return e.call(cmd.Context(), request{method: "GET", path: "/v1/audit", query: q}, &out, func(w io.Writer) error {
+				t := newTable(w, "SEQ", "AT", "ACTOR", "ACTION", "SUBJECT", "OUTCOME", "SEALED")
+				for _, ev := range out.Events {
+					outcome, _ := ev.Details["outcome"].(string)
+					t.AppendRow([]any{ev.Seq, ts(ev.At), ev.ActorID, ev.Action, ev.Subject, outcome, ev.Hash != ""})
+				}
+				render(w, t)
+				return nil
+			})
+		},
+	}
+	c.Flags().Uint64Var(&from, "from", 0, "first sequence number")
+	c.Flags().StringVar(&subject, "subject", "", "keep the events of one object (an order ID)")
+	c.Flags().IntVar(&limit, "limit", 0, "at most this many events, 1-1000 (default 100)")
 	return c
 }

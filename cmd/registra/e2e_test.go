@@ -291,11 +291,36 @@ func TestFullFlow(t *testing.T) {
 		Certificates []struct {
 			SerialNumber string `json:"serial_number"`
 		}
+		Envelopes []struct {
+			ID, Format string
+		}
 	}
 	c.ok(&product, "", "issue", order.ID, "--tax-code-passphrase", "--json")
 	assert.Equal(t, "active", product.Status)
 	require.NotEmpty(t, product.Certificates)
 	serial := strings.ToLower(strings.TrimLeft(strings.ReplaceAll(product.Certificates[0].SerialNumber, ":", ""), "0"))
+
+	// The envelope opens with the holder's tax code; resent under a new
+	// passphrase, it holds the same codes.
+	require.NotEmpty(t, product.Envelopes)
+	openCodes := func(ref, pass string) string {
+		t.Helper()
+		file := filepath.Join(tmp, "codes-"+ref)
+		c.ok(nil, "", "envelope", "get", product.ID, ref, "-o", file)
+		passFile := filepath.Join(tmp, "pass-"+ref)
+		require.NoError(t, os.WriteFile(passFile, []byte(pass+"\n"), 0o600))
+		return c.ok(nil, "", "envelope", "open", file, "--passphrase-file", passFile, "--json")
+	}
+	codes := openCodes(product.Envelopes[0].ID, tc.String())
+	assert.Contains(t, codes, "signing_pin")
+	newPass := filepath.Join(tmp, "new-pass")
+	require.NoError(t, os.WriteFile(newPass, []byte("a new passphrase for the holder\n"), 0o600))
+	c.ok(&product, "", "envelope", "resend", product.ID, "--passphrase-file", newPass, "--json")
+	require.Greater(t, len(product.Envelopes), 1)
+	last := product.Envelopes[len(product.Envelopes)-1]
+	if last.Format == product.Envelopes[0].Format {
+		assert.JSONEq(t, codes, openCodes(last.ID, "a new passphrase for the holder"), "the same codes")
+	}
 
 	// suspend, reactivate, revoke
 	contract := filepath.Join(tmp, "contract.pdf")

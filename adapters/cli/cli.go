@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -50,6 +51,15 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives the library's logs for local commands. Nil discards.
 	Logger *slog.Logger
+}
+
+// Validate names the bad fields of c: a relative ConfigDir (it would
+// depend on the working directory, and the token would follow it).
+func (c *Config) Validate() error {
+	if c.ConfigDir != "" && !filepath.IsAbs(c.ConfigDir) {
+		return &UsageError{Msg: fmt.Sprintf("Config.ConfigDir: %q must be an absolute path", c.ConfigDir)}
+	}
+	return nil
 }
 
 // Keys is a key manager that keeps its keys (an HSM), with the names of the
@@ -134,6 +144,10 @@ func Run(ctx context.Context, cfg Config, args []string) int {
 	}
 	if cfg.Stdin == nil {
 		cfg.Stdin = strings.NewReader("")
+	}
+	if err := cfg.Validate(); err != nil {
+		fprintf(cfg.Stderr, "registra: %s\n", err)
+		return ExitCode(err)
 	}
 	e := &env{cfg: cfg, in: bufio.NewReader(cfg.Stdin)}
 	root := newRoot(e)

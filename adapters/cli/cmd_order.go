@@ -294,7 +294,11 @@ submits each draft. It exits 1 when any line was refused.`,
 			if err := e.out.emit(results, func(w io.Writer) error {
 				t := newTable(w, "LINE", "ORDER", "RESULT")
 				for _, r := range results {
-					t.AppendRow([]any{r.Line, r.Order, joinNonEmpty("", r.Error, map[bool]string{true: "created"}[r.Error == ""])})
+					result := r.Error
+					if result == "" {
+						result = "created"
+					}
+					t.AppendRow([]any{r.Line, r.Order, result})
 				}
 				render(w, t)
 				return nil

@@ -100,3 +100,11 @@ func TestCompletion(t *testing.T) {
 	require.Equal(t, cli.ExitOK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "registra")
 }
+
+func TestConfigValidate(t *testing.T) {
+	t.Parallel()
+	r := run(t, cli.Config{ConfigDir: "relative/dir"}, "", "whoami")
+	assert.Equal(t, cli.ExitUsage, r.code)
+	assert.Contains(t, r.stderr, "ConfigDir")
+	assert.NoError(t, (&cli.Config{ConfigDir: t.TempDir()}).Validate())
+}

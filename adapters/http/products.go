@@ -342,3 +342,46 @@ func (a *API) routesProducts() {
 			return &EnvelopeOutput{ContentType: ct, Body: b}, nil
 		})
 }
+
+// MethodPath names a recognition method.
+type MethodPath struct {
+	Method Method `path:"method"`
+}
+
+// RequirementsOutput is what a recognition method needs.
+type RequirementsOutput struct {
+	Body struct {
+		Method         Method   `json:"method"`
+		Steps          []string `json:"steps" doc:"The steps, in the manual's order."`
+		Artefacts      []string `json:"artefacts" doc:"The artefact kinds the evidence must hold."`
+		DocumentImages bool     `json:"document_images" doc:"Whether identity document images are required (front and back, or one image with both sides)."`
+		OTPSignature   bool     `json:"otp_signature" doc:"Whether the applicant signs the request form with an OTP-authorised one-shot certificate."`
+		Roles          []string `json:"roles" doc:"The roles that may perform the recognition."`
+		UsageLimited   bool     `json:"usage_limited" doc:"Whether products recognised this way are the usage-limited variant."`
+	}
+}
+
+func (a *API) routesRecognition() {
+	register(a, huma.Operation{OperationID: "recognition-requirements", Method: http.MethodGet, Path: "/v1/recognition-methods/{method}",
+		Summary: "What a recognition method needs", Description: "The steps, artefacts and roles of a recognition method (package recognition).",
+		Tags: []string{"orders"}},
+		secure, func(ctx context.Context, in *MethodPath) (*RequirementsOutput, error) {
+			m, err := recognition.ParseMethod(string(in.Method))
+			if err != nil {
+				return nil, a.fail(ctx, err)
+			}
+			req := m.Requirements()
+			out := &RequirementsOutput{}
+			out.Body.Method, out.Body.DocumentImages, out.Body.OTPSignature, out.Body.UsageLimited = in.Method, req.DocumentImages, req.OTPSignature, req.UsageLimited
+			for _, s := range req.Steps {
+				out.Body.Steps = append(out.Body.Steps, string(s))
+			}
+			for _, k := range req.Artefacts {
+				out.Body.Artefacts = append(out.Body.Artefacts, string(k))
+			}
+			for _, r := range req.Roles {
+				out.Body.Roles = append(out.Body.Roles, string(r))
+			}
+			return out, nil
+		})
+}

@@ -60,6 +60,7 @@ func (a *API) routes() {
 	a.routesAdmin()
 	a.routesOrders()
 	a.routesProducts()
+	a.routesRecognition()
 	a.routesSearch()
 }
 

@@ -34,13 +34,24 @@ func TestKillDuringBurst(t *testing.T) {
 		orders  []string // acknowledged orders
 		revoked []string // acknowledged revocations
 	)
+	// Applicants are made here: a client goroutine may not fail the test.
+	const perClient = 500
+	applicants := make([][]map[string]any, 4)
+	for c := range applicants {
+		for i := range perClient {
+			a, _ := applicant(t, 1000+c*perClient+i)
+			applicants[c] = append(applicants[c], a)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wg sync.WaitGroup
 	for c := range 4 {
 		wg.Go(func() {
-			for i := 0; ctx.Err() == nil; i++ {
-				a, _ := applicant(t, 1000+c*1000+i)
+			for _, a := range applicants[c] {
+				if ctx.Err() != nil {
+					return
+				}
 				r, err := s.try(http.MethodPost, "/v1/orders", token, "application/json",
 					map[string]any{"product_type": "remote_signature", "method": "offline", "applicant": a})
 				if err != nil {

@@ -48,8 +48,35 @@ import (
 //     subject key identifier's included, pinned) after decoding the
 //     certificate with RawValue for every part but the serial, the
 //     algorithm identifiers and the signature bits, which zcrypto's own
-//     parse, already successful, decodes with the same decoder.
+//     parse, already successful, decodes with the same decoder;
+//   - the lints/rfc lints on key usage encoding and bits, extension
+//     criticality (AKID, AIA, SKI, CRL DP, key usage), the issuer, unique
+//     identifiers and version, AIA and CRL DP locations, duplicate
+//     policies and notice references, and e_ecdsa_allowed_ku (the key
+//     algorithm, which the shape pins, and the key usage). Lints that call
+//     util.IsSubscriberCert or util.IsSelfSigned are not listed: zcrypto's
+//     SelfSigned depends on the subject and the signature.
 var shapeOnly = map[string]bool{
+	"e_key_usage_incorrect_length":                true,
+	"e_incorrect_ku_encoding":                     true,
+	"e_superfluous_ku_encoding":                   true,
+	"e_ext_key_usage_without_bits":                true,
+	"e_ext_key_usage_cert_sign_without_ca":        true,
+	"w_ext_key_usage_not_critical":                true,
+	"e_ecdsa_allowed_ku":                          true,
+	"e_ext_authority_key_identifier_critical":     true,
+	"e_ext_aia_marked_critical":                   true,
+	"e_ext_subject_key_identifier_critical":       true,
+	"w_ext_crl_distribution_marked_critical":      true,
+	"e_issuer_field_empty":                        true,
+	"e_cert_contains_unique_identifier":           true,
+	"e_cert_unique_identifier_version_not_2_or_3": true,
+	"e_cert_extensions_version_not_3":             true,
+	"w_ext_aia_access_location_missing":           true,
+	"w_distribution_point_missing_ldap_or_uri":    true,
+	"e_ext_cert_policy_duplicate":                 true,
+	"w_ext_cert_policy_contains_noticeref":        true,
+
 	"e_issuer_dn_country_not_printable_string": true,
 	"e_ext_duplicate_extension":                true,
 	"e_ext_cannot_be_empty_sequence":           true,

@@ -242,3 +242,25 @@ func TestServerUnreachable(t *testing.T) {
 	assert.Equal(t, cli.ExitUnreachable, r.code)
 	assert.Contains(t, r.stderr, "cannot reach "+srv.URL)
 }
+
+func TestOperatorAdmin(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{answers: map[string]answer{}}
+	cfg, _ := loggedIn(t, api)
+	api.answers["PATCH /v1/operators/op7"] = answer{200, `{"id":"op7","name":"Op Seven","roles":["ir"],"disabled":true}`}
+	r := run(t, cfg, "", "operator", "update", "op7", "--disable", "--role", "ir")
+	require.Equal(t, cli.ExitOK, r.code, r.stderr)
+	assert.JSONEq(t, `{"roles":["ir"],"disabled":true}`, api.last().body, "only what the flags name")
+
+	api.answers["POST /v1/operators/op7/totp-reset"] = answer{200, `{"secret":"JBSWY3DPEHPK3PXP","uri":"otpauth://totp/registra:op7?secret=JBSWY3DPEHPK3PXP"}`}
+	r = run(t, cfg, "", "operator", "reset-totp", "op7")
+	require.Equal(t, cli.ExitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "JBSWY3DPEHPK3PXP")
+
+	r = run(t, cfg, "", "operator", "update", "op7")
+	assert.Equal(t, cli.ExitUsage, r.code)
+	assert.Contains(t, r.stderr, "nothing to change")
+	r = run(t, cfg, "", "org", "create", "ACME", "--name", "Acme", "--unit", "main")
+	assert.Equal(t, cli.ExitUsage, r.code)
+	assert.Contains(t, r.stderr, "is not ID=NAME")
+}

@@ -116,8 +116,86 @@ with 'registra enrol' before the first login. Roles: ` + roleNames() + `.`,
 			return e.call(cmd.Context(), get(path("v1", "operators", args[0])), &o, func(w io.Writer) error { return printOperator(w, o) })
 		},
 	}
-	c.AddCommand(create, list, getc)
+	c.AddCommand(create, list, getc, newOperatorUpdate(e), newOperatorResetTOTP(e))
 	return c
+}
+
+func newOperatorUpdate(e *env) *cobra.Command {
+	var name, email, unit string
+	var roles []string
+	var disable, enable bool
+	c := &cobra.Command{
+		Use:   "update OPERATOR",
+		Short: "Change an operator's name, e-mail, roles or unit, or disable or enable the account",
+		Long: `update changes only what its flags name. --roles replaces the roles. Disabling
+ends the operator's sessions.`,
+		Example: "  registra operator update rao1 --role rao --role master_rao\n  registra operator update op7 --disable",
+		Args:    exactArgs("OPERATOR"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fl := cmd.Flags()
+			var body struct {
+				Name     *string  `json:"name,omitempty"`
+				Email    *string  `json:"email,omitempty"`
+				Roles    []string `json:"roles,omitempty"`
+				Unit     *string  `json:"unit,omitempty"`
+				Disabled *bool    `json:"disabled,omitempty"`
+			}
+			if fl.Changed("name") {
+				body.Name = &name
+			}
+			if fl.Changed("email") {
+				body.Email = &email
+			}
+			if fl.Changed("unit") {
+				body.Unit = &unit
+			}
+			for _, r := range roles {
+				if _, err := access.ParseRole(r); err != nil {
+					return usagef("--role: %q: use %s", r, roleNames())
+				}
+			}
+			body.Roles = roles
+			switch {
+			case disable && enable:
+				return usagef("--disable and --enable exclude each other")
+			case disable, enable:
+				body.Disabled = &disable
+			}
+			if body.Name == nil && body.Email == nil && body.Unit == nil && body.Roles == nil && body.Disabled == nil {
+				return usagef("nothing to change: give --name, --email, --role, --unit, --disable or --enable")
+			}
+			var o wireOperator
+			r := request{method: "PATCH", path: path("v1", "operators", args[0]), body: body}
+			return e.call(cmd.Context(), r, &o, func(w io.Writer) error { return printOperator(w, o) })
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&name, "name", "", "display name")
+	fl.StringVar(&email, "email", "", "e-mail")
+	fl.StringVar(&unit, "unit", "", "unit")
+	fl.StringSliceVar(&roles, "role", nil, "role(s), replacing the current ones: "+roleNames())
+	fl.BoolVar(&disable, "disable", false, "disable the account (its sessions end)")
+	fl.BoolVar(&enable, "enable", false, "enable the account again")
+	return c
+}
+
+func newOperatorResetTOTP(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "reset-totp OPERATOR",
+		Short: "Replace an operator's TOTP enrolment and print the new one to hand over",
+		Long: `reset-totp removes the operator's TOTP enrolment (a lost phone), ends their
+sessions and prints a new enrolment; the operator confirms it with
+'registra enrol' before logging in again.`,
+		Example: "  registra operator reset-totp rao1",
+		Args:    exactArgs("OPERATOR"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var en wireEnrolment
+			return e.call(cmd.Context(), post(path("v1", "operators", args[0], "totp-reset"), nil), &en, func(w io.Writer) error {
+				fprintf(w, "TOTP secret: %s\nTOTP URI:    %s\n", en.Secret, en.URI)
+				return nil
+			})
+		},
+	}
 }
 
 func printOperator(w io.Writer, o wireOperator) error {

@@ -217,6 +217,16 @@ func TestFullFlow(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "the token is kept readable by the user only")
 
+	// The admin adds a partner organisation with a main and a secondary
+	// unit.
+	c.ok(nil, "", "org", "create", "ACME", "--name", "Acme S.p.A.", "--unit", "main=Head office")
+	c.ok(nil, "", "org", "unit", "ACME", "branch", "--name", "Milan branch", "--parent", "main")
+	var org struct {
+		Units []struct{ ID, Parent string } `json:"units"`
+	}
+	c.ok(&org, "", "org", "get", "ACME", "--json")
+	require.Len(t, org.Units, 2)
+
 	// The admin creates a RAO, who confirms the enrolment and logs in with
 	// the next code (a code is accepted once).
 	pwFile := filepath.Join(tmp, "rao-password")
@@ -226,6 +236,9 @@ func TestFullFlow(t *testing.T) {
 	}
 	c.ok(&created, "", "operator", "create", "--username", "rao1", "--name", "Anna Bianchi", "--email", "anna@example.com",
 		"--role", "rao", "--unit", "main", "--password-file", pwFile, "--json")
+	var updated struct{ Name string }
+	c.ok(&updated, "", "operator", "update", "rao1", "--name", "Anna B. Bianchi", "--json")
+	assert.Equal(t, "Anna B. Bianchi", updated.Name)
 	code, err = totp.GenerateCode(created.TOTP.Secret, now)
 	require.NoError(t, err)
 	c.ok(nil, code+"\n", "enrol", "--username", "rao1", "--password-file", pwFile)

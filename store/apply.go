@@ -166,6 +166,12 @@ func (w *writer) apply(c Command) (Output, error) {
 		return Output{}, w.putOperator(c)
 	case PutHolder:
 		return Output{}, w.putHolder(c)
+	case PutCredentials:
+		return Output{}, w.putCredentials(c)
+	case PutSession:
+		return Output{}, w.putSession(c)
+	case DeleteSession:
+		return Output{}, w.deleteSession(c)
 	case PutOrder:
 		return Output{}, w.putOrder(c)
 	case ChangeStatus:
@@ -244,8 +250,93 @@ func (w *writer) putUnit(c PutUnit) error {
 	if err := w.org(u.OrgID); err != nil {
 		return err
 	}
+	if u.ParentID != "" {
+		if u.ParentID == u.ID {
+			return w.conflict("unit %q cannot be its own parent", u.ID)
+		}
+		parent, err := first[Unit](w.txn, tableUnits, indexID, newKey().str(u.ParentID))
+		if err != nil {
+			return err
+		}
+		if parent == nil || parent.OrgID != u.OrgID || parent.ParentID != "" {
+			return w.conflict("unit %q: parent %q is not a main unit of organisation %q", u.ID, u.ParentID, u.OrgID)
+		}
+		var child *Unit
+		err = scanPrefix(w.txn, tableUnits, indexOrg, newKey().str(u.OrgID), func(raw any) error {
+			if x := raw.(*Unit); x.ParentID == u.ID {
+				child = x
+				return errStopIteration
+			}
+			return nil
+		})
+		if err != nil && err != errStopIteration {
+			return err
+		}
+		if child != nil {
+			return w.conflict("unit %q has secondary units: it cannot become one", u.ID)
+		}
+	}
 	u.Version = w.index
 	return w.insert(tableUnits, &u)
+}
+
+func (w *writer) putCredentials(c PutCredentials) error {
+	cr := c.Credentials
+	cur, err := first[Credentials](w.txn, tableCredentials, indexID, newKey().str(cr.OperatorID))
+	if err != nil {
+		return err
+	}
+	if err := w.expect("credentials of operator", cr.OperatorID, version(cur, func(r *Credentials) uint64 { return r.Version }), c.ExpectVersion); err != nil {
+		return err
+	}
+	if err := w.operatorIn(cr.OperatorID, cr.OrgID); err != nil {
+		return err
+	}
+	cr.UpdatedAt = w.at
+	cr.Version = w.index
+	return w.insert(tableCredentials, &cr)
+}
+
+// operatorIn checks that an operator exists in an organisation.
+func (w *writer) operatorIn(id, org string) error {
+	op, err := first[Operator](w.txn, tableOperators, indexID, newKey().str(id))
+	if err != nil {
+		return err
+	}
+	if op == nil || op.OrgID != org {
+		return w.conflict("operator %q does not exist in organisation %q", id, org)
+	}
+	return nil
+}
+
+func (w *writer) putSession(c PutSession) error {
+	s := c.Session
+	cur, err := first[Session](w.txn, tableSessions, indexID, newKey().str(s.ID))
+	if err != nil {
+		return err
+	}
+	if cur != nil && (cur.OperatorID != s.OperatorID || cur.OrgID != s.OrgID || !cur.CreatedAt.Equal(s.CreatedAt)) {
+		return w.conflict("session: operator, organisation and creation time cannot change")
+	}
+	if err := w.operatorIn(s.OperatorID, s.OrgID); err != nil {
+		return err
+	}
+	s.Version = w.index
+	if cur == nil {
+		return w.insert(tableSessions, &s)
+	}
+	return w.replace(tableSessions, cur, &s)
+}
+
+func (w *writer) deleteSession(c DeleteSession) error {
+	cur, err := first[Session](w.txn, tableSessions, indexID, newKey().str(c.ID))
+	if err != nil || cur == nil {
+		return err
+	}
+	if err := w.txn.Delete(tableSessions, cur); err != nil {
+		return fmt.Errorf("store: deleting session: %w", err)
+	}
+	return nil
 }
 
 func (w *writer) putOperator(c PutOperator) error {
@@ -416,7 +507,83 @@ func (w *writer) changeStatus(c ChangeStatus) error {
 	if err := w.insert(tableChanges, &ch); err != nil {
 		return err
 	}
-	return w.syncCRLEntries(&next, &ch)
+	if err := w.syncCRLEntries(&next, &ch); err != nil {
+		return err
+	}
+	var hold time.Time
+	if next.Status == StatusSuspended {
+		hold = ch.HoldUntil
+	}
+	return w.syncSchedule(&next, hold)
+}
+
+// syncSchedule keeps an order's [Schedule] in step with its status record:
+// present while the order is suspended with an end date (hold) or active or
+// suspended with a product (its earliest notAfter), absent otherwise.
+func (w *writer) syncSchedule(st *StatusRecord, hold time.Time) error {
+	cur, err := first[Schedule](w.txn, tableSchedules, indexID, newKey().str(st.OrderID))
+	if err != nil {
+		return err
+	}
+	next, err := scheduleOf(w.txn, st, hold)
+	if err != nil {
+		return err
+	}
+	if next == nil {
+		if cur != nil {
+			if err := w.txn.Delete(tableSchedules, cur); err != nil {
+				return fmt.Errorf("store: deleting schedule: %w", err)
+			}
+		}
+		return nil
+	}
+	next.Version = w.index
+	if cur == nil {
+		return w.insert(tableSchedules, next)
+	}
+	return w.replace(tableSchedules, cur, next)
+}
+
+// scheduleOf returns the schedule an order in st should have (hold is the
+// end of its current suspension), or nil.
+func scheduleOf(txn *memdb.Txn, st *StatusRecord, hold time.Time) (*Schedule, error) {
+	sc := &Schedule{OrderID: st.OrderID, OrgID: st.OrgID, Status: st.Status}
+	if st.Status == StatusSuspended {
+		sc.HoldUntil = hold
+	}
+	if (st.Status == StatusActive || st.Status == StatusSuspended) && st.ProductID != "" {
+		p, err := first[Product](txn, tableProducts, indexID, newKey().str(st.ProductID))
+		if err != nil {
+			return nil, err
+		}
+		if p == nil {
+			return nil, fmt.Errorf("%w: order %q names a missing product %q", ErrCorrupt, st.OrderID, st.ProductID)
+		}
+		for _, c := range p.Certificates {
+			if sc.NotAfter.IsZero() || c.NotAfter.Before(sc.NotAfter) {
+				sc.NotAfter = c.NotAfter
+			}
+		}
+	}
+	if sc.HoldUntil.IsZero() && sc.NotAfter.IsZero() {
+		return nil, nil
+	}
+	return sc, nil
+}
+
+// holdOf returns the end of the current suspension of a suspended order:
+// the HoldUntil of its latest change to suspended.
+func holdOf(txn *memdb.Txn, orderID string) (time.Time, error) {
+	it, err := txn.GetReverse(tableChanges, indexOrder+"_prefix", newKey().str(orderID))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: reading %s: %w", tableChanges, err)
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		if c := raw.(*StatusChange); c.To == StatusSuspended {
+			return c.HoldUntil, nil
+		}
+	}
+	return time.Time{}, nil
 }
 
 // syncCRLEntries keeps the invariant of STORE.md: a product has CRL entries
@@ -567,7 +734,10 @@ func (w *writer) completeIntent(c CompleteIntent) error {
 	next := *st
 	next.ProductID = p.ID
 	next.Version = w.index
-	return w.insert(tableStatuses, &next)
+	if err := w.insert(tableStatuses, &next); err != nil {
+		return err
+	}
+	return w.syncSchedule(&next, time.Time{})
 }
 
 func (w *writer) abandonIntent(c AbandonIntent) error {

@@ -40,6 +40,13 @@ func encCommand(e *encoder, c Command) {
 	case PutHolder:
 		encHolder(e, &c.Holder)
 		e.u64(c.ExpectVersion)
+	case PutCredentials:
+		encCredentials(e, &c.Credentials)
+		e.u64(c.ExpectVersion)
+	case PutSession:
+		encSession(e, &c.Session)
+	case DeleteSession:
+		e.str(c.ID)
 	case PutOrder:
 		encOrder(e, &c.Order)
 		e.u64(c.ExpectVersion)
@@ -97,8 +104,16 @@ func decCommand(d *decoder) Command {
 	switch t {
 	case PutOrganisationType:
 		return PutOrganisation{Organisation: decOrganisation(d), ExpectVersion: d.u64()}
+	case PutUnitV1Type:
+		return PutUnit{Unit: decUnitV1(d), ExpectVersion: d.u64()}
 	case PutUnitType:
 		return PutUnit{Unit: decUnit(d), ExpectVersion: d.u64()}
+	case PutCredentialsType:
+		return PutCredentials{Credentials: decCredentials(d), ExpectVersion: d.u64()}
+	case PutSessionType:
+		return PutSession{Session: decSession(d)}
+	case DeleteSessionType:
+		return DeleteSession{ID: d.str()}
 	case PutOperatorType:
 		return PutOperator{Operator: decOperator(d), ExpectVersion: d.u64()}
 	case PutHolderType:

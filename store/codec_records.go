@@ -21,11 +21,64 @@ func encUnit(e *encoder, v *Unit) {
 	e.str(v.ID)
 	e.str(v.OrgID)
 	e.str(v.Name)
+	e.str(v.ParentID)
 	e.u64(v.Version)
 }
 
 func decUnit(d *decoder) Unit {
+	return Unit{ID: d.str(), OrgID: d.str(), Name: d.str(), ParentID: d.str(), Version: d.u64()}
+}
+
+// decUnitV1 reads a unit as [PutUnitV1Type] and snapshot format 1 wrote it,
+// before units had a parent.
+func decUnitV1(d *decoder) Unit {
 	return Unit{ID: d.str(), OrgID: d.str(), Name: d.str(), Version: d.u64()}
+}
+
+func encCredentials(e *encoder, v *Credentials) {
+	e.str(v.OperatorID)
+	e.str(v.OrgID)
+	e.bytes(v.Sealed)
+	e.boolean(v.Confirmed)
+	e.i64(v.LastStep)
+	e.u32(v.Failures)
+	e.time(v.LockedUntil)
+	e.time(v.UpdatedAt)
+	e.u64(v.Version)
+}
+
+func decCredentials(d *decoder) Credentials {
+	return Credentials{OperatorID: d.str(), OrgID: d.str(), Sealed: d.bytes(), Confirmed: d.boolean(),
+		LastStep: d.i64(), Failures: d.u32(), LockedUntil: d.time(), UpdatedAt: d.time(), Version: d.u64()}
+}
+
+func encSession(e *encoder, v *Session) {
+	e.str(v.ID)
+	e.str(v.OperatorID)
+	e.str(v.OrgID)
+	e.time(v.CreatedAt)
+	e.time(v.LastSeen)
+	e.time(v.ExpiresAt)
+	e.u64(v.Version)
+}
+
+func decSession(d *decoder) Session {
+	return Session{ID: d.str(), OperatorID: d.str(), OrgID: d.str(), CreatedAt: d.time(), LastSeen: d.time(),
+		ExpiresAt: d.time(), Version: d.u64()}
+}
+
+func encSchedule(e *encoder, v *Schedule) {
+	e.str(v.OrderID)
+	e.str(v.OrgID)
+	e.str(string(v.Status))
+	e.time(v.HoldUntil)
+	e.time(v.NotAfter)
+	e.u64(v.Version)
+}
+
+func decSchedule(d *decoder) Schedule {
+	return Schedule{OrderID: d.str(), OrgID: d.str(), Status: Status(d.str()), HoldUntil: d.time(),
+		NotAfter: d.time(), Version: d.u64()}
 }
 
 func encOperator(e *encoder, v *Operator) {

@@ -29,7 +29,12 @@ func goldenCommands() map[string]store.Command {
 	blob := strings.Repeat("ab", 32)
 	return map[string]store.Command{
 		"PutOrganisation": store.PutOrganisation{Organisation: store.Organisation{ID: "org-1", Name: "Comune di Pescara", ClientCode: "C042", CreatedAt: at}, ExpectVersion: 3},
-		"PutUnit":         store.PutUnit{Unit: store.Unit{ID: "unit-1", OrgID: "org-1", Name: "Sede"}},
+		"PutUnit":         store.PutUnit{Unit: store.Unit{ID: "unit-2", OrgID: "org-1", Name: "Sportello", ParentID: "unit-1"}, ExpectVersion: 4},
+		"PutCredentials": store.PutCredentials{Credentials: store.Credentials{OperatorID: "op-1", OrgID: "org-1",
+			Sealed: []byte{0x00, 0x01, 0xfe, 0xff}, Confirmed: true, LastStep: 59_000_000, Failures: 2, LockedUntil: at, UpdatedAt: at}, ExpectVersion: 5},
+		"PutSession": store.PutSession{Session: store.Session{ID: blob, OperatorID: "op-1", OrgID: "org-1", CreatedAt: at,
+			LastSeen: at.Add(time.Minute), ExpiresAt: far}},
+		"DeleteSession": store.DeleteSession{ID: blob},
 		"PutOperator": store.PutOperator{Operator: store.Operator{ID: "op-1", OrgID: "org-1", UnitID: "unit-1", Username: "mrossi",
 			Name: "Mario Rossi", Email: "m.rossi@example.it", Role: "rao", CreatedAt: at}},
 		"PutHolder": store.PutHolder{Holder: store.HolderIdentity{ID: "h-1", UserID: "u-1", TaxCode: "DNNGRL63A12H501X",
@@ -70,7 +75,9 @@ func goldenCommands() map[string]store.Command {
 func TestCommandEncodingGolden(t *testing.T) {
 	t.Parallel()
 	cmds := goldenCommands()
-	require.Len(t, cmds, int(store.ReleaseLeaseType), "one golden command per message type")
+	// Every message type has one, except the retired PutUnitV1Type
+	// (TestDecodeRetiredCommands).
+	require.Len(t, cmds, int(store.DeleteSessionType)-1, "one golden command per message type")
 	for name, c := range cmds {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -94,6 +101,22 @@ func TestCommandEncodingGolden(t *testing.T) {
 			assert.Equal(t, c, back)
 		})
 	}
+}
+
+// TestDecodeRetiredCommands: commands of retired message types, as older
+// logs hold them, still decode (testdata/codec/PutUnitV1.golden was written
+// by the encoder of that type before it was retired).
+func TestDecodeRetiredCommands(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(filepath.Join("testdata", "codec", "PutUnitV1.golden"))
+	require.NoError(t, err)
+	b, err := hex.DecodeString(strings.TrimSpace(string(raw)))
+	require.NoError(t, err)
+	require.Equal(t, byte(store.PutUnitV1Type), b[0])
+	c, err := store.DecodeCommand(b)
+	require.NoError(t, err)
+	assert.Equal(t, store.PutUnit{Unit: store.Unit{ID: "unit-1", OrgID: "org-1", Name: "Sede"}}, c)
+	assert.Equal(t, store.PutUnitType, c.MessageType(), "re-encoded under the current type")
 }
 
 func TestDecodeCommandRejects(t *testing.T) {

@@ -11,7 +11,7 @@ type MessageType uint8
 // The message types, one per command.
 const (
 	PutOrganisationType  MessageType = 1
-	PutUnitType          MessageType = 2
+	PutUnitV1Type        MessageType = 2 // retired: units without a parent, still decoded from old logs
 	PutOperatorType      MessageType = 3
 	PutHolderType        MessageType = 4
 	PutOrderType         MessageType = 5
@@ -29,6 +29,10 @@ const (
 	AcquireLeaseType     MessageType = 17
 	RenewLeaseType       MessageType = 18
 	ReleaseLeaseType     MessageType = 19
+	PutUnitType          MessageType = 20
+	PutCredentialsType   MessageType = 21
+	PutSessionType       MessageType = 22
+	DeleteSessionType    MessageType = 23
 )
 
 // Command is one typed write of a [Batch]. The set of commands is closed: only
@@ -82,7 +86,9 @@ type PutOrganisation struct {
 }
 
 // PutUnit creates (ExpectVersion zero) or replaces a unit; its organisation
-// must exist.
+// must exist, and its parent, when set, must be a main unit (one without a
+// parent) of the same organisation. A unit that is the parent of others
+// cannot get a parent itself (units form two levels).
 type PutUnit struct {
 	Unit          Unit
 	ExpectVersion uint64
@@ -93,6 +99,26 @@ type PutUnit struct {
 type PutOperator struct {
 	Operator      Operator
 	ExpectVersion uint64
+}
+
+// PutCredentials creates (ExpectVersion zero) or replaces an operator's
+// credentials; the operator must exist in Credentials.OrgID.
+type PutCredentials struct {
+	Credentials   Credentials
+	ExpectVersion uint64
+}
+
+// PutSession creates or replaces a session (a login, or a use that moves
+// LastSeen). The operator must exist in the session's organisation; a
+// replaced session keeps its operator, organisation and creation time.
+type PutSession struct {
+	Session Session
+}
+
+// DeleteSession ends a session. Deleting a missing session is not an error
+// (logout is idempotent).
+type DeleteSession struct {
+	ID string
 }
 
 // PutHolder creates (ExpectVersion zero) or replaces a holder identity. Its
@@ -219,6 +245,15 @@ func (PutUnit) MessageType() MessageType { return PutUnitType }
 func (PutOperator) MessageType() MessageType { return PutOperatorType }
 
 // MessageType implements [Command].
+func (PutCredentials) MessageType() MessageType { return PutCredentialsType }
+
+// MessageType implements [Command].
+func (PutSession) MessageType() MessageType { return PutSessionType }
+
+// MessageType implements [Command].
+func (DeleteSession) MessageType() MessageType { return DeleteSessionType }
+
+// MessageType implements [Command].
 func (PutHolder) MessageType() MessageType { return PutHolderType }
 
 // MessageType implements [Command].
@@ -270,6 +305,9 @@ func (PutOrganisation) command()  {}
 func (PutUnit) command()          {}
 func (PutOperator) command()      {}
 func (PutHolder) command()        {}
+func (PutCredentials) command()   {}
+func (PutSession) command()       {}
+func (DeleteSession) command()    {}
 func (PutOrder) command()         {}
 func (ChangeStatus) command()     {}
 func (PrepareIntent) command()    {}

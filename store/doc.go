@@ -1,5 +1,6 @@
-// Package store keeps registra's durable state: organisations, operators,
-// holder identities, orders, products, status changes with their SLA
+// Package store keeps registra's durable state: organisations with their
+// unit trees, operators with their sealed credentials and sessions, holder
+// identities, orders, products, status changes with their SLA
 // deadlines, CRL entries and numbers, publication receipts, evidence and
 // envelope references, issuance intents, leases and the hash-chained audit
 // trail.
@@ -29,6 +30,12 @@
 //
 //   - Hot state is narrow: suspend, reactivate and revoke rewrite the
 //     [StatusRecord] (three index entries), never the order or product.
+//   - The time-driven transitions have their own narrow [Schedule] record
+//     (suspension end, notAfter), kept by the store in step with the status
+//     and the product, so the scheduler reads what is due
+//     ([Snapshot.HoldsEnding], [Snapshot.Expiring]) instead of scanning.
+//   - Secrets never reach the store in clear: [Credentials.Sealed] is sealed
+//     by the caller; a [Session] is kept under the SHA-256 of its token.
 //   - Only suspended and revoked certificates have a [CRLEntry]; the store
 //     keeps them in step with the status, so a CRL build is one ordered
 //     range scan ([Snapshot.CRLEntries]).

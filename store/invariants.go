@@ -117,10 +117,27 @@ func checkRecords(txn *memdb.Txn) error {
 	if err != nil {
 		return err
 	}
-	statuses, listedCerts := 0, 0
+	statuses, listedCerts, schedules := 0, 0, 0
 	err = scanPrefix(txn, tableStatuses, indexID, newKey(), func(raw any) error {
 		st := raw.(*StatusRecord)
 		statuses++
+		want, err := expectedSchedule(txn, st)
+		if err != nil {
+			return err
+		}
+		got, err := first[Schedule](txn, tableSchedules, indexID, newKey().str(st.OrderID))
+		if err != nil {
+			return err
+		}
+		switch {
+		case want == nil && got != nil:
+			return bad("%s order %q has a schedule", st.Status, st.OrderID)
+		case want != nil && (got == nil || got.OrgID != want.OrgID || got.Status != want.Status ||
+			!got.HoldUntil.Equal(want.HoldUntil) || !got.NotAfter.Equal(want.NotAfter)):
+			return bad("%s order %q lacks its schedule (hold end %s, notAfter %s)", st.Status, st.OrderID, want.HoldUntil, want.NotAfter)
+		case want != nil:
+			schedules++
+		}
 		if st.ProductID == "" {
 			return nil
 		}
@@ -155,6 +172,16 @@ func checkRecords(txn *memdb.Txn) error {
 	}
 	if statuses != orders {
 		return bad("%d status records for %d orders", statuses, orders)
+	}
+	n := 0
+	if err := scanPrefix(txn, tableSchedules, indexID, newKey(), func(any) error { n++; return nil }); err != nil {
+		return err
+	}
+	if n != schedules {
+		return bad("%d schedules for %d scheduled orders", n, schedules)
+	}
+	if err := checkAccounts(txn, bad); err != nil {
+		return err
 	}
 	entries := 0
 	if err := scanPrefix(txn, tableCRLEntries, indexID, newKey(), func(any) error { entries++; return nil }); err != nil {
@@ -198,5 +225,49 @@ func checkRecords(txn *memdb.Txn) error {
 			}
 		}
 		return nil
+	})
+}
+
+// checkAccounts checks that units form two levels within their
+// organisation and that credentials and sessions belong to existing
+// operators of their organisation.
+func checkAccounts(txn *memdb.Txn, bad func(string, ...any) error) error {
+	err := scanPrefix(txn, tableUnits, indexID, newKey(), func(raw any) error {
+		u := raw.(*Unit)
+		if u.ParentID == "" {
+			return nil
+		}
+		p, err := first[Unit](txn, tableUnits, indexID, newKey().str(u.ParentID))
+		if err != nil {
+			return err
+		}
+		if p == nil || p.OrgID != u.OrgID || p.ParentID != "" {
+			return bad("unit %q has a parent %q that is not a main unit of its organisation", u.ID, u.ParentID)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	owner := func(what, id, operator, org string) error {
+		op, err := first[Operator](txn, tableOperators, indexID, newKey().str(operator))
+		if err != nil {
+			return err
+		}
+		if op == nil || op.OrgID != org {
+			return bad("%s %q belongs to no operator %q of organisation %q", what, id, operator, org)
+		}
+		return nil
+	}
+	err = scanPrefix(txn, tableCredentials, indexID, newKey(), func(raw any) error {
+		c := raw.(*Credentials)
+		return owner("credentials", c.OperatorID, c.OperatorID, c.OrgID)
+	})
+	if err != nil {
+		return err
+	}
+	return scanPrefix(txn, tableSessions, indexID, newKey(), func(raw any) error {
+		s := raw.(*Session)
+		return owner("session", s.ID, s.OperatorID, s.OrgID)
 	})
 }

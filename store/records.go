@@ -73,12 +73,14 @@ type Organisation struct {
 	Version    uint64 // the commit index that last wrote the record
 }
 
-// Unit is an office of an organisation.
+// Unit is an office of an organisation: a main unit, or a secondary unit
+// whose ParentID names a main unit of the same organisation.
 type Unit struct {
-	ID      string
-	OrgID   string
-	Name    string
-	Version uint64
+	ID       string
+	OrgID    string
+	Name     string
+	ParentID string
+	Version  uint64
 }
 
 // Operator is a person who acts for an organisation. Username is unique in
@@ -322,5 +324,52 @@ type IntentRecord struct {
 	Reason    string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	Version   uint64
+}
+
+// Credentials are an operator's login state. Sealed is opaque to the store:
+// the caller seals the secrets (password hash, TOTP secret) under its
+// key-encryption key before they reach a command, so no secret is ever
+// stored or logged in clear. The counters beside it are not secret: the
+// TOTP confirmation, the last accepted TOTP step (replay protection), the
+// consecutive failures and the lockout end.
+type Credentials struct {
+	OperatorID  string
+	OrgID       string
+	Sealed      []byte
+	Confirmed   bool
+	LastStep    int64
+	Failures    uint32
+	LockedUntil time.Time
+	UpdatedAt   time.Time
+	Version     uint64
+}
+
+// Session is an operator's logged-in session. ID is the lower-case hex
+// SHA-256 of the bearer token (the token itself is never stored). A
+// session ends at ExpiresAt, or when deleted (logout, a disabled operator,
+// a reset enrolment, the cleanup of expired sessions).
+type Session struct {
+	ID         string
+	OperatorID string
+	OrgID      string
+	CreatedAt  time.Time
+	LastSeen   time.Time
+	ExpiresAt  time.Time
+	Version    uint64
+}
+
+// Schedule is the narrow record of an order's time-driven events, kept by
+// the store in step with the status and the product: HoldUntil while the
+// order is suspended with an end date, NotAfter (the earliest notAfter of
+// its certificates) while it is active or suspended. An order with neither
+// has no schedule record. It serves [Snapshot.DueSchedules] without
+// widening the [StatusRecord].
+type Schedule struct {
+	OrderID   string
+	OrgID     string
+	Status    Status
+	HoldUntil time.Time
+	NotAfter  time.Time
 	Version   uint64
 }

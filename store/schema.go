@@ -24,6 +24,9 @@ const (
 	tableLeases        = "leases"
 	tableIntents       = "intents"
 	tableIdempotency   = "idempotency"
+	tableCredentials   = "credentials"
+	tableSessions      = "sessions"
+	tableSchedules     = "schedules"
 	tableMeta          = "meta"
 )
 
@@ -93,6 +96,18 @@ const (
 
 	// indexOpen: open issuance intents, oldest first, for the recovery job.
 	indexOpen = "open"
+
+	// indexOperator: an operator's sessions (operator, id), to end them.
+	indexOperator = "operator"
+	// indexExpires: sessions by absolute end (expiry, id), for the cleanup.
+	indexExpires = "expires"
+
+	// indexHoldUntil: suspended orders by suspension end (end, order), for
+	// the scheduler.
+	indexHoldUntil = "hold_until"
+	// indexNotAfter: active and suspended orders by the notAfter of their
+	// product (notAfter, order), for the scheduler.
+	indexNotAfter = "not_after"
 )
 
 func obj[T any](fn func(*T) (key, bool)) singleIndex {
@@ -225,6 +240,27 @@ func schema() *memdb.DBSchema {
 			})),
 			index(indexOpen, true, true, obj(func(o *IntentRecord) (key, bool) {
 				return newKey().time(o.CreatedAt).str(o.ID), o.State == IntentOpen
+			})),
+		)},
+		{Name: tableCredentials, Indexes: ixs(
+			index(indexID, true, false, obj(func(o *Credentials) (key, bool) { return newKey().str(o.OperatorID), true })),
+		)},
+		{Name: tableSessions, Indexes: ixs(
+			index(indexID, true, false, obj(func(o *Session) (key, bool) { return newKey().str(o.ID), true })),
+			index(indexOperator, true, false, obj(func(o *Session) (key, bool) {
+				return newKey().str(o.OperatorID).str(o.ID), true
+			})),
+			index(indexExpires, true, false, obj(func(o *Session) (key, bool) {
+				return newKey().time(o.ExpiresAt).str(o.ID), true
+			})),
+		)},
+		{Name: tableSchedules, Indexes: ixs(
+			index(indexID, true, false, obj(func(o *Schedule) (key, bool) { return newKey().str(o.OrderID), true })),
+			index(indexHoldUntil, true, true, obj(func(o *Schedule) (key, bool) {
+				return newKey().time(o.HoldUntil).str(o.OrderID), !o.HoldUntil.IsZero()
+			})),
+			index(indexNotAfter, true, true, obj(func(o *Schedule) (key, bool) {
+				return newKey().time(o.NotAfter).str(o.OrderID), !o.NotAfter.IsZero()
 			})),
 		)},
 		{Name: tableIdempotency, Indexes: ixs(

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"time"
 
 	"github.com/hashicorp/go-memdb"
 )
@@ -19,7 +20,7 @@ import (
 // state it carries replaces anything.
 const (
 	snapshotMagic   = "RGSTRSNP"
-	snapshotVersion = 1
+	snapshotVersion = 2    // 2: units have a parent; credentials, sessions and schedules
 	restoreTxnSize  = 1000 // records per write transaction while restoring
 )
 
@@ -51,6 +52,9 @@ func snapTables() []snapTable {
 		{16, tableIntents, func(e *encoder, o any) { encIntent(e, o.(*IntentRecord)) }, func(d *decoder) any { v := decIntent(d); return &v }},
 		{17, tableIdempotency, func(e *encoder, o any) { encIdempotency(e, o.(*idempotencyRecord)) }, func(d *decoder) any { v := decIdempotency(d); return &v }},
 		{18, tableMeta, func(e *encoder, o any) { encMeta(e, o.(*metaRecord)) }, func(d *decoder) any { v := decMeta(d); return &v }},
+		{19, tableCredentials, func(e *encoder, o any) { encCredentials(e, o.(*Credentials)) }, func(d *decoder) any { v := decCredentials(d); return &v }},
+		{20, tableSessions, func(e *encoder, o any) { encSession(e, o.(*Session)) }, func(d *decoder) any { v := decSession(d); return &v }},
+		{21, tableSchedules, func(e *encoder, o any) { encSchedule(e, o.(*Schedule)) }, func(d *decoder) any { v := decSchedule(d); return &v }},
 	}
 }
 
@@ -169,7 +173,7 @@ func readSnapshot(r io.Reader) (*state, uint64, error) {
 	if err != nil {
 		return nil, 0, corrupt("truncated header")
 	}
-	if ver != snapshotVersion {
+	if ver != snapshotVersion && ver != 1 {
 		return nil, 0, fmt.Errorf("%w: snapshot format version %d, this program reads %d", ErrVersion, ver, snapshotVersion)
 	}
 	index, err := binary.ReadUvarint(hr)
@@ -182,7 +186,15 @@ func readSnapshot(r io.Reader) (*state, uint64, error) {
 	}
 	tables := map[byte]snapTable{}
 	for _, t := range snapTables() {
+		if ver == 1 && t.tag > 18 {
+			continue
+		}
 		tables[t.tag] = t
+	}
+	if ver == 1 {
+		u := tables[2]
+		u.dec = func(d *decoder) any { v := decUnitV1(d); return &v }
+		tables[2] = u
 	}
 	txn := st.db.Txn(true)
 	defer func() { txn.Abort() }()
@@ -232,8 +244,53 @@ func readSnapshot(r io.Reader) (*state, uint64, error) {
 	if !bytes.Equal(got, want) {
 		return nil, 0, corrupt("checksum mismatch")
 	}
+	if ver == 1 {
+		// Format 1 had no schedules: derive them from the statuses.
+		if err := rebuildSchedules(txn, index); err != nil {
+			return nil, 0, err
+		}
+	}
 	txn.Commit()
 	return st, index, nil
+}
+
+// rebuildSchedules writes the schedule of every order from its status
+// record, product and latest suspension.
+func rebuildSchedules(txn *memdb.Txn, index uint64) error {
+	var sts []*StatusRecord
+	if err := scanPrefix(txn, tableStatuses, indexID, newKey(), func(raw any) error {
+		sts = append(sts, raw.(*StatusRecord))
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, st := range sts {
+		sc, err := expectedSchedule(txn, st)
+		if err != nil {
+			return err
+		}
+		if sc == nil {
+			continue
+		}
+		sc.Version = index
+		if err := txn.Insert(tableSchedules, sc); err != nil {
+			return fmt.Errorf("store: writing schedule: %w", err)
+		}
+	}
+	return nil
+}
+
+// expectedSchedule is the schedule an order's records call for.
+func expectedSchedule(txn *memdb.Txn, st *StatusRecord) (*Schedule, error) {
+	var hold time.Time
+	if st.Status == StatusSuspended {
+		h, err := holdOf(txn, st.OrderID)
+		if err != nil {
+			return nil, err
+		}
+		hold = h
+	}
+	return scheduleOf(txn, st, hold)
 }
 
 // verifySnapshotStream checks a snapshot's magic, version and SHA-256
@@ -244,7 +301,7 @@ func verifySnapshotStream(r io.Reader) error {
 	if err != nil || string(head[:len(snapshotMagic)]) != snapshotMagic {
 		return fmt.Errorf("%w: snapshot: bad magic", ErrCorrupt)
 	}
-	if v := head[len(snapshotMagic)]; v != snapshotVersion {
+	if v := head[len(snapshotMagic)]; v != snapshotVersion && v != 1 {
 		return fmt.Errorf("%w: snapshot format version %d, this program reads %d", ErrVersion, v, snapshotVersion)
 	}
 	h := sha256.New()

@@ -41,6 +41,32 @@ type Snapshot interface {
 	Organisation(id string) (Organisation, error)
 	Unit(id string) (Unit, error)
 	Operator(id string) (Operator, error)
+	// OperatorByUsername finds an operator by username, compared
+	// case-insensitively (usernames are unique).
+	OperatorByUsername(username string) (Operator, error)
+	// Organisations returns every organisation, sorted by ID.
+	Organisations() ([]Organisation, error)
+	// Units returns an organisation's units, sorted by ID.
+	Units(orgID string) ([]Unit, error)
+	// Operators returns an organisation's operators, sorted by ID.
+	Operators(orgID string) ([]Operator, error)
+	// Credentials returns an operator's credentials.
+	Credentials(operatorID string) (Credentials, error)
+	// Session returns a session by ID (the hex SHA-256 of its token).
+	Session(id string) (Session, error)
+	// OperatorSessions returns an operator's sessions, sorted by ID.
+	OperatorSessions(operatorID string) ([]Session, error)
+	// ExpiredSessions returns up to limit sessions whose ExpiresAt is at or
+	// before before, earliest first: the cleanup's query.
+	ExpiredSessions(before time.Time, limit int) ([]Session, error)
+	// HoldsEnding returns up to limit schedules of suspended orders whose
+	// suspension ends in [from, to], earliest first: the scheduler's query
+	// for holds to release (from zero) and for the next one (from just
+	// after now).
+	HoldsEnding(from, to time.Time, limit int) ([]Schedule, error)
+	// Expiring returns up to limit schedules of active or suspended orders
+	// whose product's notAfter is in [from, to], earliest first.
+	Expiring(from, to time.Time, limit int) ([]Schedule, error)
 	Holder(id string) (HolderIdentity, error)
 	Order(id string) (Order, error)
 	// Status returns the narrow status record of an order.

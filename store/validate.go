@@ -209,8 +209,44 @@ func validateCommand(path string, cmd Command) (Command, error) {
 		c.id("unit.id", u.ID, true)
 		c.id("unit.org_id", u.OrgID, true)
 		c.text("unit.name", u.Name, MaxNameLen, true)
+		c.id("unit.parent_id", u.ParentID, false)
 		c.version("expect_version", v.ExpectVersion)
 		cmd = v
+	case PutCredentials:
+		cr := &v.Credentials
+		c.id("credentials.operator_id", cr.OperatorID, true)
+		c.id("credentials.org_id", cr.OrgID, true)
+		switch {
+		case len(cr.Sealed) == 0:
+			c.fail("credentials.sealed", "is required")
+		case len(cr.Sealed) > MaxNotesLen:
+			c.fail("credentials.sealed", fmt.Sprintf("is longer than %d bytes", MaxNotesLen))
+		}
+		if cr.LastStep < 0 {
+			c.fail("credentials.last_step", "must not be negative")
+		}
+		c.time("credentials.locked_until", &cr.LockedUntil, false)
+		c.time("credentials.updated_at", &cr.UpdatedAt, false)
+		c.version("expect_version", v.ExpectVersion)
+		cmd = v
+	case PutSession:
+		se := &v.Session
+		if !validHash(se.ID) {
+			c.fail("session.id", "is not a lower-case hex SHA-256")
+		}
+		c.id("session.operator_id", se.OperatorID, true)
+		c.id("session.org_id", se.OrgID, true)
+		c.time("session.created_at", &se.CreatedAt, true)
+		c.time("session.last_seen", &se.LastSeen, false)
+		c.time("session.expires_at", &se.ExpiresAt, true)
+		if c.err == nil && !se.ExpiresAt.After(se.CreatedAt) {
+			c.fail("session.expires_at", "must be after created_at")
+		}
+		cmd = v
+	case DeleteSession:
+		if !validHash(v.ID) {
+			c.fail("id", "is not a lower-case hex SHA-256")
+		}
 	case PutOperator:
 		o := &v.Operator
 		c.id("operator.id", o.ID, true)

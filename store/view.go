@@ -62,6 +62,99 @@ func (v *view) Operator(id string) (Operator, error) {
 	return deref(p, err)
 }
 
+func (v *view) OperatorByUsername(username string) (Operator, error) {
+	p, err := get[Operator](v, tableOperators, indexUsername, newKey().fold(username), "operator", username)
+	return deref(p, err)
+}
+
+// list returns copies of the records under prefix in index, in key order.
+func list[T any](v *view, table, index string, prefix key) ([]T, error) {
+	if err := v.check(); err != nil {
+		return nil, err
+	}
+	var out []T
+	err := scanPrefix(v.txn, table, index, prefix, func(raw any) error {
+		out = append(out, *raw.(*T))
+		return nil
+	})
+	return out, err
+}
+
+func (v *view) Organisations() ([]Organisation, error) {
+	return list[Organisation](v, tableOrganisations, indexID, newKey())
+}
+
+func (v *view) Units(orgID string) ([]Unit, error) {
+	return list[Unit](v, tableUnits, indexOrg, newKey().str(orgID))
+}
+
+func (v *view) Operators(orgID string) ([]Operator, error) {
+	return list[Operator](v, tableOperators, indexOrg, newKey().str(orgID))
+}
+
+func (v *view) Credentials(operatorID string) (Credentials, error) {
+	p, err := get[Credentials](v, tableCredentials, indexID, newKey().str(operatorID), "credentials of operator", operatorID)
+	if err != nil {
+		return Credentials{}, err
+	}
+	c := *p
+	c.Sealed = bytes.Clone(p.Sealed)
+	return c, nil
+}
+
+func (v *view) Session(id string) (Session, error) {
+	p, err := get[Session](v, tableSessions, indexID, newKey().str(id), "session", "")
+	return deref(p, err)
+}
+
+func (v *view) OperatorSessions(operatorID string) ([]Session, error) {
+	return list[Session](v, tableSessions, indexOperator, newKey().str(operatorID))
+}
+
+func (v *view) ExpiredSessions(before time.Time, limit int) ([]Session, error) {
+	return timeRange[Session](v, tableSessions, indexExpires, time.Time{}, before, limit,
+		func(s *Session) time.Time { return s.ExpiresAt })
+}
+
+func (v *view) HoldsEnding(from, to time.Time, limit int) ([]Schedule, error) {
+	return timeRange[Schedule](v, tableSchedules, indexHoldUntil, from, to, limit,
+		func(s *Schedule) time.Time { return s.HoldUntil })
+}
+
+func (v *view) Expiring(from, to time.Time, limit int) ([]Schedule, error) {
+	return timeRange[Schedule](v, tableSchedules, indexNotAfter, from, to, limit,
+		func(s *Schedule) time.Time { return s.NotAfter })
+}
+
+// timeRange returns up to limit records of an index that starts with a
+// time, with that time in [from, to], in index order.
+func timeRange[T any](v *view, table, index string, from, to time.Time, limit int, at func(*T) time.Time) ([]T, error) {
+	if err := v.check(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > MaxSearchLimit {
+		return nil, fieldErr("limit", fmt.Sprintf("must be 1-%d", MaxSearchLimit))
+	}
+	from, to = NormalizeTime(from), NormalizeTime(to)
+	start := newKey()
+	if !from.IsZero() {
+		start = start.time(from)
+	}
+	it, err := v.txn.LowerBound(table, index, start)
+	if err != nil {
+		return nil, fmt.Errorf("store: reading %s: %w", table, err)
+	}
+	var out []T
+	for raw := it.Next(); raw != nil && len(out) < limit; raw = it.Next() {
+		r := raw.(*T)
+		if at(r).After(to) {
+			break
+		}
+		out = append(out, *r)
+	}
+	return out, nil
+}
+
 func (v *view) Holder(id string) (HolderIdentity, error) {
 	p, err := get[HolderIdentity](v, tableHolders, indexID, newKey().str(id), "holder", id)
 	return deref(p, err)

@@ -63,6 +63,16 @@ func testBadInput(t *testing.T, f *Fixture) {
 			OrderID: o.ID, Method: "spid", Blobs: []string{strings.ToUpper(BlobHash("x"))}, CreatedAt: f.Base}}}}, "commands[0].evidence.blobs[0]"},
 		{"second command bad", store.Batch{Commands: append([]store.Command{store.ReserveCRLNumber{Scope: store.CRLScope{Issuer: "ca"}}},
 			holder(func(h *store.HolderIdentity) { h.Mobile = "\x00" })...)}, "commands[1].holder.mobile"},
+		{"session ID not a hash", store.Batch{Commands: []store.Command{store.PutSession{Session: store.Session{ID: "token", OperatorID: op,
+			OrgID: org, CreatedAt: f.Base, ExpiresAt: f.Base.Add(time.Hour)}}}}, "commands[0].session.id"},
+		{"session ending before it starts", store.Batch{Commands: []store.Command{store.PutSession{Session: store.Session{ID: BlobHash("t"),
+			OperatorID: op, OrgID: org, CreatedAt: f.Base, ExpiresAt: f.Base}}}}, "commands[0].session.expires_at"},
+		{"credentials without sealed secrets", store.Batch{Commands: []store.Command{store.PutCredentials{Credentials: store.Credentials{
+			OperatorID: op, OrgID: org}}}}, "commands[0].credentials.sealed"},
+		{"over-long sealed credentials", store.Batch{Commands: []store.Command{store.PutCredentials{Credentials: store.Credentials{
+			OperatorID: op, OrgID: org, Sealed: make([]byte, store.MaxNotesLen+1)}}}}, "commands[0].credentials.sealed"},
+		{"unit parent with a NUL byte", store.Batch{Commands: []store.Command{store.PutUnit{Unit: store.Unit{ID: "u", OrgID: org,
+			Name: "U", ParentID: "p\x00"}}}}, "commands[0].unit.parent_id"},
 		{"empty batch", store.Batch{}, "batch.commands"},
 		{"idempotency key without organisation", store.Batch{IdempotencyKey: "k", Commands: []store.Command{store.SealAudit{Max: 1}}}, "batch.org"},
 		{"seal of zero events", store.Batch{Commands: []store.Command{store.SealAudit{}}}, "commands[0].max"},

@@ -38,6 +38,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Intents", testIntents},
 		{"AuditChain", testAuditChain},
 		{"BadInput", testBadInput},
+		{"Accounts", testAccounts},
+		{"Sessions", testSessions},
+		{"Schedules", testSchedules},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,88 @@
+package store
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// writeSnapshotV1 writes st as snapshot format 1 did: no credentials,
+// sessions or schedules, units without a parent.
+func writeSnapshotV1(t *testing.T, st *state, index uint64) []byte {
+	t.Helper()
+	txn := st.db.Txn(false)
+	e := &encoder{}
+	e.b = append(e.b, snapshotMagic...)
+	e.u64(1)
+	e.u64(index)
+	for _, tb := range snapTables() {
+		if tb.tag > 18 {
+			continue
+		}
+		it, err := txn.Get(tb.table, indexID+"_prefix", newKey())
+		require.NoError(t, err)
+		for raw := it.Next(); raw != nil; raw = it.Next() {
+			rec := &encoder{}
+			if u, ok := raw.(*Unit); ok {
+				rec.str(u.ID)
+				rec.str(u.OrgID)
+				rec.str(u.Name)
+				rec.u64(u.Version)
+			} else {
+				tb.enc(rec, raw)
+			}
+			e.byte1(tb.tag)
+			e.bytes(rec.b)
+		}
+	}
+	e.byte1(0)
+	sum := sha256.Sum256(e.b)
+	return append(e.b, sum[:]...)
+}
+
+// TestReadSnapshotV1 restores a format-1 snapshot: units come back without
+// a parent and the schedules are derived from statuses, products and the
+// latest suspension, so a hold taken before the upgrade is still released.
+func TestReadSnapshotV1(t *testing.T) {
+	t.Parallel()
+	st, err := newState()
+	require.NoError(t, err)
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	hold := at.Add(48 * time.Hour)
+	notAfter := at.AddDate(3, 0, 0)
+	serial := []byte{0x81, 2, 3}
+	cmds := []Command{
+		PutOrganisation{Organisation: Organisation{ID: "org", Name: "Org"}},
+		PutUnit{Unit: Unit{ID: "unit", OrgID: "org", Name: "Sede"}},
+		PutOperator{Operator: Operator{ID: "op", OrgID: "org", UnitID: "unit", Username: "op", Role: "rao"}},
+		PutHolder{Holder: HolderIdentity{ID: "h", TaxCode: "T", FirstName: "A", Surname: "B"}},
+		PutOrder{Order: Order{ID: "ord", OrgID: "org", OperatorID: "op", HolderID: "h", ProductType: "p", CreatedAt: at}, InitialStatus: StatusToIdentify},
+		ChangeStatus{Change: StatusChange{ID: "c0", OrderID: "ord", From: StatusToIdentify, To: StatusToIssue, At: at, ReasonCode: -1}},
+		PrepareIntent{Intent: IntentRecord{ID: "in", OrgID: "org", OrderID: "ord", Issuer: "ca", Serial: serial, CreatedAt: at}},
+		CompleteIntent{Product: Product{ID: "prod", OrgID: "org", OrderID: "ord", HolderID: "h", ProductType: "p", IssuedAt: at,
+			Certificates: []Certificate{{Issuer: "ca", Serial: serial, NotBefore: at, NotAfter: notAfter, CertificateBlob: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}}}},
+		ChangeStatus{Change: StatusChange{ID: "c1", OrderID: "ord", From: StatusToIssue, To: StatusActive, At: at, ReasonCode: -1}, ActivatedAt: at},
+		ChangeStatus{Change: StatusChange{ID: "c2", OrderID: "ord", From: StatusActive, To: StatusSuspended, At: at.Add(time.Hour),
+			ReasonCode: -1, Mode: PublicationNormal, Deadline: at.Add(25 * time.Hour), HoldUntil: hold}},
+	}
+	_, err = st.applyEntry(1, &entry{At: at, Commands: cmds})
+	require.NoError(t, err)
+
+	got, index, err := readSnapshot(bytes.NewReader(writeSnapshotV1(t, st, 1)))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), index)
+	v := &view{txn: got.db.Txn(false), index: index}
+	require.NoError(t, v.CheckInvariants(), "schedules rebuilt")
+	holds, err := v.HoldsEnding(time.Time{}, hold, 10)
+	require.NoError(t, err)
+	require.Len(t, holds, 1)
+	assert.Equal(t, Schedule{OrderID: "ord", OrgID: "org", Status: StatusSuspended, HoldUntil: hold, NotAfter: notAfter, Version: 1}, holds[0])
+	u, err := v.Unit("unit")
+	require.NoError(t, err)
+	assert.Equal(t, Unit{ID: "unit", OrgID: "org", Name: "Sede", Version: 1}, u)
+	require.NoError(t, verifySnapshotStream(bytes.NewReader(writeSnapshotV1(t, st, 1))))
+}

@@ -413,10 +413,12 @@ func (i *Issuer) Sign(ctx context.Context, t *Ticket) (*Issued, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	i.log.InfoContext(ctx, "ca: certificate issued",
-		slog.String(logattr.Serial, t.SerialNumber.Text(16)),
-		slog.String(logattr.Profile, t.Profile),
-		slog.String(logattr.Issuer, i.h.issuing.Subject.CommonName))
+	if i.log.Enabled(ctx, slog.LevelInfo) {
+		i.log.InfoContext(ctx, "ca: certificate issued",
+			slog.String(logattr.Serial, t.SerialNumber.Text(16)),
+			slog.String(logattr.Profile, t.Profile),
+			slog.String(logattr.Issuer, i.h.issuing.Subject.CommonName))
+	}
 	return &Issued{Certificate: resp.Certificate, Chain: i.h.Chain(), Profile: t.Profile}, nil
 }
 

@@ -148,7 +148,10 @@ var oidSubjectKeyID = []byte{0x55, 0x1d, 0x0e}
 // the comment at the top of this file). ok is false when the certificate
 // cannot be taken apart, and then nothing is cached.
 func certificateShape(der []byte) (key [32]byte, ok bool) {
-	h := sha256.New()
+	// The features are appended to one buffer, on the stack for our
+	// certificates, and hashed once.
+	var stack [2048]byte
+	h := stack[:0]
 	in := cryptobyte.String(der)
 	var cert, tbs cryptobyte.String
 	if !in.ReadASN1(&cert, cbasn1.SEQUENCE) || !cert.ReadASN1(&tbs, cbasn1.SEQUENCE) {
@@ -165,9 +168,9 @@ func certificateShape(der []byte) (key [32]byte, ok bool) {
 		!tbs.ReadASN1(&spki, cbasn1.SEQUENCE) {
 		return key, false
 	}
-	h.Write(version)
-	h.Write(sigAlg)
-	h.Write(issuer)
+	h = append(h, version...)
+	h = append(h, sigAlg...)
+	h = append(h, issuer...)
 	// Validity: only the time encodings (UTCTime or GeneralizedTime).
 	for !validity.Empty() {
 		var tag cbasn1.Tag
@@ -175,7 +178,7 @@ func certificateShape(der []byte) (key [32]byte, ok bool) {
 		if !validity.ReadAnyASN1(&t, &tag) {
 			return key, false
 		}
-		h.Write([]byte{byte(tag)})
+		h = append(h, byte(tag))
 	}
 	// Subject: attribute types, string types and emptiness, not values.
 	for !subject.Empty() {
@@ -183,7 +186,7 @@ func certificateShape(der []byte) (key [32]byte, ok bool) {
 		if !subject.ReadASN1(&rdn, cbasn1.SET) {
 			return key, false
 		}
-		h.Write([]byte{'{'})
+		h = append(h, '{')
 		for !rdn.Empty() {
 			var atv, oid cryptobyte.String
 			var tag cbasn1.Tag
@@ -191,8 +194,8 @@ func certificateShape(der []byte) (key [32]byte, ok bool) {
 			if !rdn.ReadASN1(&atv, cbasn1.SEQUENCE) || !atv.ReadASN1(&oid, cbasn1.OBJECT_IDENTIFIER) || !atv.ReadAnyASN1(&val, &tag) {
 				return key, false
 			}
-			h.Write(oid)
-			h.Write([]byte{byte(tag), boolByte(val.Empty())})
+			h = append(h, oid...)
+			h = append(h, byte(tag), boolByte(val.Empty()))
 		}
 	}
 	// Key: the algorithm identifier (with the curve), not the key.
@@ -200,7 +203,7 @@ func certificateShape(der []byte) (key [32]byte, ok bool) {
 	if !spki.ReadASN1Element(&keyAlg, cbasn1.SEQUENCE) {
 		return key, false
 	}
-	h.Write(keyAlg)
+	h = append(h, keyAlg...)
 	// Everything after the key (unique IDs, extensions) byte for byte,
 	// except the value of the subject key identifier.
 	for !tbs.Empty() {
@@ -210,7 +213,7 @@ func certificateShape(der []byte) (key [32]byte, ok bool) {
 			return key, false
 		}
 		if tag != cbasn1.Tag(3).Constructed().ContextSpecific() {
-			h.Write(elem)
+			h = append(h, elem...)
 			continue
 		}
 		var wrapped, exts cryptobyte.String
@@ -228,20 +231,19 @@ func certificateShape(der []byte) (key [32]byte, ok bool) {
 			}
 			if string(oid) == string(oidSubjectKeyID) {
 				// Everything but the value: the criticality, as encoded.
-				h.Write([]byte("skid"))
+				h = append(h, "skid"...)
 				var crit cryptobyte.String
 				var critTag cbasn1.Tag
 				if body.PeekASN1Tag(cbasn1.BOOLEAN) && !body.ReadAnyASN1Element(&crit, &critTag) {
 					return key, false
 				}
-				h.Write(crit)
+				h = append(h, crit...)
 				continue
 			}
-			h.Write(ext)
+			h = append(h, ext...)
 		}
 	}
-	copy(key[:], h.Sum(nil))
-	return key, true
+	return sha256.Sum256(h), true
 }
 
 func boolByte(b bool) byte {

@@ -110,13 +110,11 @@ func (t *throwaway) wrap(tbs []byte, sigAlg x509.SignatureAlgorithm, isCRL bool)
 	if err != nil {
 		return nil, fmt.Errorf("ca: signing lint certificate: %w", err)
 	}
-	var b cryptobyte.Builder
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddBytes(tbs)
-		b.AddBytes(algID)
-		b.AddASN1BitString(sig)
-	})
-	return b.Bytes()
+	bits := make([]byte, 0, 1+len(sig))
+	bits = append(append(bits, 0), sig...) // BIT STRING content: no unused bits
+	body := make([]byte, 0, len(tbs)+len(algID)+len(bits)+4)
+	body = appendTLV(append(append(body, tbs...), algID...), 0x03, bits)
+	return appendTLV(make([]byte, 0, len(body)+4), 0x30, body), nil
 }
 
 // tbsSignatureAlgorithm returns the raw AlgorithmIdentifier inside a

@@ -111,12 +111,13 @@ func (l *lines) waitFor(t *testing.T, s string, d time.Duration) string {
 
 // startServer starts the server on dir, api and pub, trusting the evidence
 // roots in roots, and waits until it serves.
-func startServer(t *testing.T, dir, api, pub, roots string) *server {
+func startServer(t *testing.T, dir, api, pub, roots string, env ...string) *server {
 	t.Helper()
 	s := &server{t: t, dir: dir, api: api, pub: pub, roots: roots, stdout: &lines{more: make(chan struct{}, 1)}, stderr: &bytes.Buffer{}}
 	s.cmd = exec.Command(os.Args[0], "-test.run=^$")
 	s.cmd.Env = append(os.Environ(), childEnv+"=1", "REGISTRA_DATA="+dir, "REGISTRA_ADDR="+api, "REGISTRA_PUBLIC_ADDR="+pub,
 		"REGISTRA_EVIDENCE_ROOTS="+roots, "REGISTRA_LOG_LEVEL=warn")
+	s.cmd.Env = append(s.cmd.Env, env...)
 	s.cmd.Stderr = &syncWriter{w: s.stderr}
 	out, err := s.cmd.StdoutPipe()
 	require.NoError(t, err)

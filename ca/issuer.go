@@ -399,7 +399,9 @@ func (i *Issuer) Sign(ctx context.Context, t *Ticket) (*Issued, error) {
 	if !t.used.CompareAndSwap(false, true) {
 		return nil, fmt.Errorf("%w: already signed", ErrTicket)
 	}
-	tmpl := cloneTemplate(t.template)
+	// The ticket is used up above, so softcas may write into its template
+	// (it sets Issuer) without a copy.
+	tmpl := t.template
 	resp, err := i.cas.CreateCertificate(&casapi.CreateCertificateRequest{
 		Template: tmpl,
 		Lifetime: tmpl.NotAfter.Sub(tmpl.NotBefore),

@@ -226,3 +226,44 @@ func TestReopen(t *testing.T) {
 	_, err = p.ResendEnvelope(ctx, s.Actor, pr.ID, registra.PassphraseChoice{UseTaxCode: true})
 	require.NoError(t, err, "the vault key is the same")
 }
+
+// TestSessionsSurviveRestart: sessions are in the store, so a token issued
+// before a restart still authenticates after it; a logged-out one does not,
+// nor does one of a disabled operator. Units keep their parent.
+func TestSessionsSurviveRestart(t *testing.T) {
+	t.Parallel()
+	env := openEnv(t)
+	ctx := context.Background()
+	rao := env.User(orgA, access.RoleRAO)
+	ir := env.User(orgA, access.RoleIR)
+	op := env.User(orgA, access.RoleOperator)
+	require.NoError(t, env.P.Logout(ctx, ir.Session.Token.Reveal()))
+	_, err := env.P.UpdateOperator(ctx, env.Admin.Actor, op.Username, registra.OperatorUpdate{Disabled: new(true)})
+	require.NoError(t, err)
+	require.NoError(t, env.P.Close())
+
+	p, err := registra.Open(ctx, envConfig(env.Dir, env.Clock, env.EvidenceCA))
+	require.NoError(t, err)
+	defer p.Close()
+	env.Advance(time.Minute)
+	a, err := p.Authenticate(ctx, rao.Session.Token.Reveal())
+	require.NoError(t, err, "the session outlives the restart")
+	assert.Equal(t, rao.Username, a.OperatorID)
+	_, err = p.Authenticate(ctx, ir.Session.Token.Reveal())
+	assert.ErrorIs(t, err, registra.ErrUnauthenticated, "logged out before the restart")
+	_, err = p.Authenticate(ctx, op.Session.Token.Reveal())
+	assert.ErrorIs(t, err, registra.ErrUnauthenticated, "disabled: its sessions ended")
+
+	org, err := p.Organisation(ctx, a, orgA)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []registra.Unit{{ID: "main", Name: "Main office"}, {ID: "branch", Name: "Branch", Parent: "main"}}, org.Units)
+
+	// Logout, then another restart: the token is gone for good.
+	require.NoError(t, p.Logout(ctx, rao.Session.Token.Reveal()))
+	require.NoError(t, p.Close())
+	p2, err := registra.Open(ctx, envConfig(env.Dir, env.Clock, env.EvidenceCA))
+	require.NoError(t, err)
+	defer p2.Close()
+	_, err = p2.Authenticate(ctx, rao.Session.Token.Reveal())
+	assert.ErrorIs(t, err, registra.ErrUnauthenticated)
+}

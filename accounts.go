@@ -1,260 +1,164 @@
 package registra
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/registra-pki/registra/access"
-	"github.com/registra-pki/registra/envelope"
+	"github.com/registra-pki/registra/store"
 )
 
-// accounts keeps what the store has no table for yet: operators'
-// credentials (password hash, TOTP enrolment, failure counters), the unit
-// tree of each organisation (units with their parent), and sessions.
-//
-// Credentials are sealed with AES-256-GCM under the vault's key-encryption
-// key, bound to the operator ID (DESIGN.md "Secrets": TOTP secrets are
-// stored encrypted); unit trees are plain JSON. Both are files in
-// Dir/accounts written atomically (temporary file, fsync, rename). They are
-// not replicated by Raft: a cluster needs them in the store (TODO(#4):
-// credential and session commands). Sessions live in memory only; a restart
-// ends them.
-type accounts struct {
-	dir string
-	kek envelope.KEK
+// Operators' credentials, the unit trees and sessions live in the store, so
+// that every account change is one Raft-committed batch with its audit
+// event. The secrets of a credential (the Argon2id hash and the TOTP
+// secret) are sealed with the vault's key-encryption key, bound to the
+// operator ID (DESIGN.md "Secrets": TOTP secrets are stored encrypted),
+// before they reach a command; the counters (confirmation, last TOTP step,
+// failures, lockout) are kept in clear beside them. Sessions are kept under
+// the SHA-256 of their token (access.SessionID), never the token.
 
-	mu       sync.Mutex
-	creds    map[string]access.Credentials
-	units    map[string][]access.Unit
-	sessions map[string]access.Session
-}
-
-// credentialRecord is the sealed form of access.Credentials: the secret
+// sealedSecrets is the plaintext of store.Credentials.Sealed: the secret
 // types refuse to marshal themselves, so their values are copied out here,
 // only to be encrypted.
-type credentialRecord struct {
-	PasswordHash string    `json:"password_hash"`
-	TOTPSecret   string    `json:"totp_secret"`
-	Confirmed    bool      `json:"confirmed"`
-	LastStep     int64     `json:"last_step"`
-	Failures     int       `json:"failures"`
-	LockedUntil  time.Time `json:"locked_until"`
+type sealedSecrets struct {
+	PasswordHash string `json:"password_hash"`
+	TOTPSecret   string `json:"totp_secret"`
 }
 
-const (
-	credentialsDir = "operators"
-	unitsDir       = "organisations"
-)
+func credentialsAD(id string) []byte { return []byte("registra credentials v2 operator " + id) }
 
-func openAccounts(ctx context.Context, dir string, kek envelope.KEK) (*accounts, error) {
-	a := &accounts{dir: dir, kek: kek, creds: map[string]access.Credentials{},
-		units: map[string][]access.Unit{}, sessions: map[string]access.Session{}}
-	for _, d := range []string{credentialsDir, unitsDir} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
-			return nil, err
-		}
+// sessionTouch is how far a session's last use must have moved before
+// [Platform.Authenticate] writes it: a session ends after at most that much
+// less idle time than access.Config.SessionIdle, and a busy session costs
+// one write a minute rather than one per request.
+func (p *Platform) sessionTouch() time.Duration {
+	idle := p.cfg.Access.SessionIdle
+	if idle == 0 {
+		idle = access.DefaultSessionIdle
 	}
-	ents, err := os.ReadDir(filepath.Join(dir, credentialsDir))
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range ents {
-		id, ok := strings.CutSuffix(e.Name(), ".sealed")
-		if !ok {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, credentialsDir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		c, err := a.open(ctx, id, b)
-		if err != nil {
-			return nil, fmt.Errorf("registra: credentials of %q: %w", id, err)
-		}
-		a.creds[id] = c
-	}
-	ents, err = os.ReadDir(filepath.Join(dir, unitsDir))
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range ents {
-		id, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, unitsDir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		var us []access.Unit
-		if err := json.Unmarshal(b, &us); err != nil {
-			return nil, fmt.Errorf("registra: units of %q: %w", id, err)
-		}
-		a.units[id] = us
-	}
-	return a, nil
+	return min(time.Minute, idle/10)
 }
 
-func credentialsAD(id string) []byte { return []byte("registra accounts v1 operator " + id) }
-
-func (a *accounts) seal(ctx context.Context, id string, c access.Credentials) ([]byte, error) {
-	plain, err := json.Marshal(credentialRecord{PasswordHash: c.PasswordHash.Reveal(), TOTPSecret: c.TOTP.Secret.Reveal(),
-		Confirmed: c.TOTP.Confirmed, LastStep: c.TOTP.LastStep, Failures: c.Failures, LockedUntil: c.LockedUntil})
+// credentials returns an operator's stored credentials with the secrets
+// opened; found is false when the operator has none.
+func (p *Platform) credentials(ctx context.Context, snap store.Snapshot, id string) (store.Credentials, access.Credentials, bool, error) {
+	sc, err := snap.Credentials(id)
+	if isNotFound(err) {
+		return store.Credentials{}, access.Credentials{}, false, nil
+	}
 	if err != nil {
-		return nil, err
+		return store.Credentials{}, access.Credentials{}, false, err
+	}
+	plain, err := p.kek.Open(ctx, sc.Sealed, credentialsAD(id))
+	if err != nil {
+		return store.Credentials{}, access.Credentials{}, false, fmt.Errorf("sealed credentials of %q: %w", id, err)
 	}
 	defer clear(plain)
-	return a.kek.Seal(ctx, plain, credentialsAD(id))
+	var s sealedSecrets
+	if err := json.Unmarshal(plain, &s); err != nil {
+		return store.Credentials{}, access.Credentials{}, false, fmt.Errorf("sealed credentials of %q: %w", id, err)
+	}
+	return sc, access.Credentials{PasswordHash: access.PasswordHash(s.PasswordHash),
+		TOTP:     access.TOTP{Secret: access.TOTPSecret(s.TOTPSecret), Confirmed: sc.Confirmed, LastStep: sc.LastStep},
+		Failures: int(sc.Failures), LockedUntil: sc.LockedUntil}, true, nil
 }
 
-func (a *accounts) open(ctx context.Context, id string, b []byte) (access.Credentials, error) {
-	plain, err := a.kek.Open(ctx, b, credentialsAD(id))
+// putCredentials returns the command that stores c as the credentials of
+// operator id in org. prev is what the store holds (zero: none) and old its
+// opened form: when the secrets did not change, the sealed bytes are kept
+// and only the counters are written.
+func (p *Platform) putCredentials(ctx context.Context, org, id string, prev store.Credentials, old, c access.Credentials) (store.Command, error) {
+	next := store.Credentials{OperatorID: id, OrgID: org, Sealed: prev.Sealed, Confirmed: c.TOTP.Confirmed,
+		LastStep: max(c.TOTP.LastStep, 0), Failures: uint32(max(c.Failures, 0)), LockedUntil: c.LockedUntil}
+	if len(prev.Sealed) == 0 || c.PasswordHash != old.PasswordHash || c.TOTP.Secret != old.TOTP.Secret {
+		plain, err := json.Marshal(sealedSecrets{PasswordHash: c.PasswordHash.Reveal(), TOTPSecret: c.TOTP.Secret.Reveal()})
+		if err != nil {
+			return nil, err
+		}
+		defer clear(plain)
+		if next.Sealed, err = p.kek.Seal(ctx, plain, credentialsAD(id)); err != nil {
+			return nil, err
+		}
+	}
+	return store.PutCredentials{Credentials: next, ExpectVersion: prev.Version}, nil
+}
+
+// sessionRecord is the store's form of an access session.
+func sessionRecord(s access.Session) store.Session {
+	return store.Session{ID: s.ID, OperatorID: s.Operator, OrgID: s.Org, CreatedAt: s.Created, LastSeen: s.LastSeen,
+		ExpiresAt: s.Expires}
+}
+
+// accessSession is the access form of a stored session.
+func accessSession(s store.Session) access.Session {
+	return access.Session{ID: s.ID, Operator: s.OperatorID, Org: s.OrgID, Created: s.CreatedAt, Expires: s.ExpiresAt,
+		LastSeen: s.LastSeen}
+}
+
+// endSessions returns the commands that end every session of an operator
+// (disabled, or credentials reset).
+func endSessions(snap store.Snapshot, operator string) ([]store.Command, error) {
+	ss, err := snap.OperatorSessions(operator)
 	if err != nil {
-		return access.Credentials{}, fmt.Errorf("sealed credentials of %q: %w", id, err)
+		return nil, err
 	}
-	defer clear(plain)
-	var r credentialRecord
-	if err := json.Unmarshal(plain, &r); err != nil {
-		return access.Credentials{}, err
+	cmds := make([]store.Command, 0, len(ss))
+	for _, s := range ss {
+		cmds = append(cmds, store.DeleteSession{ID: s.ID})
 	}
-	return access.Credentials{PasswordHash: access.PasswordHash(r.PasswordHash),
-		TOTP:     access.TOTP{Secret: access.TOTPSecret(r.TOTPSecret), Confirmed: r.Confirmed, LastStep: r.LastStep},
-		Failures: r.Failures, LockedUntil: r.LockedUntil}, nil
-}
-
-// credentials returns an operator's credentials.
-func (a *accounts) credentials(id string) (access.Credentials, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	c, ok := a.creds[id]
-	return c, ok
-}
-
-// putCredentials stores an operator's credentials durably.
-func (a *accounts) putCredentials(ctx context.Context, id string, c access.Credentials) error {
-	b, err := a.seal(ctx, id, c)
-	if err != nil {
-		return err
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if err := writeAtomic(filepath.Join(a.dir, credentialsDir), id+".sealed", b); err != nil {
-		return err
-	}
-	a.creds[id] = c
-	return nil
-}
-
-// operatorIDs returns the IDs of every operator with credentials, sorted.
-func (a *accounts) operatorIDs() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	ids := make([]string, 0, len(a.creds))
-	for id := range a.creds {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
+	return cmds, nil
 }
 
 // orgUnits returns the unit tree of an organisation.
-func (a *accounts) orgUnits(org string) []access.Unit {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return slices.Clone(a.units[org])
-}
-
-// orgIDs returns the organisations with a unit tree, sorted.
-func (a *accounts) orgIDs() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	ids := make([]string, 0, len(a.units))
-	for id := range a.units {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
-}
-
-// putUnits stores an organisation's unit tree durably.
-func (a *accounts) putUnits(org string, us []access.Unit) error {
-	b, err := json.Marshal(us)
+func orgUnits(snap store.Snapshot, org string) ([]access.Unit, error) {
+	us, err := snap.Units(org)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if err := writeAtomic(filepath.Join(a.dir, unitsDir), org+".json", b); err != nil {
-		return err
-	}
-	a.units[org] = slices.Clone(us)
-	return nil
-}
-
-func (a *accounts) session(id string) (access.Session, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	s, ok := a.sessions[id]
-	return s, ok
-}
-
-func (a *accounts) putSession(s access.Session) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.sessions[s.ID] = s
-}
-
-// endSessions ends every session of an operator (disabled, or credentials
-// reset).
-func (a *accounts) endSessions(operator string, now time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for id, s := range a.sessions {
-		if s.Operator == operator {
-			a.sessions[id] = s.End(now)
+	out := make([]access.Unit, 0, len(us))
+	for _, u := range us {
+		au := access.Unit{ID: unitLocal(org, u.ID), Name: u.Name}
+		if u.ParentID != "" {
+			au.Parent = unitLocal(org, u.ParentID)
 		}
+		out = append(out, au)
 	}
+	return out, nil
 }
 
-// writeAtomic writes name in dir through a synced temporary file and a
-// rename, then syncs the directory, so that a crash leaves the old content
-// or the new one.
-func writeAtomic(dir, name string, data []byte) error {
-	f, err := os.CreateTemp(dir, name+".tmp*")
-	if err != nil {
-		return err
+// unitCommands returns the commands that store an organisation's units,
+// main units first (the store refuses a secondary unit before its parent).
+func unitCommands(org string, units []access.Unit, version func(id string) uint64) ([]store.Command, error) {
+	sorted := slices.Clone(units)
+	slices.SortStableFunc(sorted, func(a, b access.Unit) int {
+		return cmp.Compare(boolInt(!a.Main()), boolInt(!b.Main()))
+	})
+	cmds := make([]store.Command, 0, len(sorted))
+	for _, u := range sorted {
+		id := storeUnitID(org, u.ID)
+		if len(id) > store.MaxIDLen {
+			return nil, fieldErr("organisation.units", "client code and unit ID together exceed 63 characters")
+		}
+		su := store.Unit{ID: id, OrgID: org, Name: u.Name}
+		if u.Parent != "" {
+			su.ParentID = storeUnitID(org, u.Parent)
+		}
+		var expect uint64
+		if version != nil {
+			expect = version(id)
+		}
+		cmds = append(cmds, store.PutUnit{Unit: su, ExpectVersion: expect})
 	}
-	tmp := f.Name()
-	defer os.Remove(tmp) //nolint:errcheck // gone after the rename
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
+	return cmds, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return 0
 }

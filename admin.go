@@ -77,12 +77,23 @@ func storeUnitID(org, unit string) string { return org + ":" + unit }
 // unitLocal returns the organisation-local ID of a stored unit ID.
 func unitLocal(org, id string) string { return strings.TrimPrefix(id, org+":") }
 
-func (p *Platform) operatorView(op store.Operator) Operator {
+// operatorView shows a stored operator; enrolled tells whether its TOTP
+// enrolment is confirmed.
+func operatorView(op store.Operator, enrolled bool) Operator {
 	roles, _ := splitRoles(op.Role) //nolint:errcheck // roles were checked when written
-	c, _ := p.accounts.credentials(op.ID)
 	return Operator{ID: op.ID, Username: op.Username, Org: op.OrgID, Unit: unitLocal(op.OrgID, op.UnitID),
-		Name: op.Name, Email: op.Email, Roles: roles, Disabled: op.Disabled, Enrolled: c.TOTP.Confirmed,
+		Name: op.Name, Email: op.Email, Roles: roles, Disabled: op.Disabled, Enrolled: enrolled,
 		CreatedAt: op.CreatedAt}
+}
+
+// storedOperatorView shows a stored operator with its enrolment as the
+// snapshot holds it.
+func storedOperatorView(snap store.Snapshot, op store.Operator) (Operator, error) {
+	c, err := snap.Credentials(op.ID)
+	if err != nil && !isNotFound(err) {
+		return Operator{}, err
+	}
+	return operatorView(op, c.Confirmed), nil
 }
 
 // organisationCommands validates org and returns the commands that create
@@ -92,16 +103,12 @@ func (p *Platform) organisationCommands(org Organisation) ([]store.Command, erro
 	if err := ao.Validate(); err != nil {
 		return nil, wrap("organisation", err)
 	}
-	cmds := []store.Command{store.PutOrganisation{
-		Organisation: store.Organisation{ID: org.ClientCode, ClientCode: org.ClientCode, Name: org.Name}}}
-	for _, u := range org.Units {
-		id := storeUnitID(org.ClientCode, u.ID)
-		if len(id) > store.MaxIDLen {
-			return nil, fieldErr("organisation.units", "client code and unit ID together exceed 63 characters")
-		}
-		cmds = append(cmds, store.PutUnit{Unit: store.Unit{ID: id, OrgID: org.ClientCode, Name: u.Name}})
+	units, err := unitCommands(org.ClientCode, org.Units, nil)
+	if err != nil {
+		return nil, err
 	}
-	return cmds, nil
+	return append([]store.Command{store.PutOrganisation{
+		Organisation: store.Organisation{ID: org.ClientCode, ClientCode: org.ClientCode, Name: org.Name}}}, units...), nil
 }
 
 // Bootstrap creates the first organisation and its admin on a platform
@@ -111,8 +118,24 @@ func (p *Platform) organisationCommands(org Organisation) ([]store.Command, erro
 // with the password and a code at once. A platform with operators refuses
 // with [ErrConflict].
 func (p *Platform) Bootstrap(ctx context.Context, in BootstrapInput) (Enrolment, error) {
-	if len(p.accounts.operatorIDs()) > 0 {
-		return Enrolment{}, fmt.Errorf("%w: the platform already has operators", ErrConflict)
+	snap, err := p.snapshot(ctx)
+	if err != nil {
+		return Enrolment{}, err
+	}
+	orgs, err := snap.Organisations()
+	for _, o := range orgs {
+		if err != nil {
+			break
+		}
+		var ops []store.Operator
+		if ops, err = snap.Operators(o.ID); err == nil && len(ops) > 0 {
+			snap.Close()
+			return Enrolment{}, fmt.Errorf("%w: the platform already has operators", ErrConflict)
+		}
+	}
+	snap.Close()
+	if err != nil {
+		return Enrolment{}, wrap("bootstrap", err)
 	}
 	in.Admin.Org = in.Organisation.ClientCode
 	if len(in.Admin.Roles) == 0 {
@@ -131,14 +154,12 @@ func (p *Platform) Bootstrap(ctx context.Context, in BootstrapInput) (Enrolment,
 		return Enrolment{}, wrap("bootstrap", err)
 	}
 	aop.Credentials.TOTP.Confirmed = true
-	if err := p.accounts.putUnits(in.Organisation.ClientCode, in.Organisation.Units); err != nil {
-		return Enrolment{}, wrap("bootstrap", err)
-	}
-	if err := p.accounts.putCredentials(ctx, aop.ID, aop.Credentials); err != nil {
+	put, err := p.putCredentials(ctx, sop.OrgID, sop.ID, store.Credentials{}, access.Credentials{}, aop.Credentials)
+	if err != nil {
 		return Enrolment{}, wrap("bootstrap", err)
 	}
 	now := p.clock()
-	cmds = append(cmds, store.PutOperator{Operator: sop},
+	cmds = append(cmds, store.PutOperator{Operator: sop}, put,
 		auditEvent(in.Organisation.ClientCode, sop.ID, "platform.bootstrap", sop.ID, now,
 			auditDetails{Outcome: outcomeDone, Input: digest(in)}))
 	if _, err := p.apply(ctx, "bootstrap", cmds...); err != nil {
@@ -178,7 +199,11 @@ func (p *Platform) organisation(snap store.Snapshot, id string) (Organisation, s
 	if err != nil {
 		return Organisation{}, store.Organisation{}, wrap("organisation", err)
 	}
-	return Organisation{ClientCode: so.ID, Name: so.Name, Units: p.accounts.orgUnits(so.ID)}, so, nil
+	units, err := orgUnits(snap, so.ID)
+	if err != nil {
+		return Organisation{}, store.Organisation{}, wrap("organisation", err)
+	}
+	return Organisation{ClientCode: so.ID, Name: so.Name, Units: units}, so, nil
 }
 
 // scope checks that aop may use permission perm on organisation org.
@@ -217,9 +242,6 @@ func (p *Platform) CreateOrganisation(ctx context.Context, a Actor, org Organisa
 	}
 	if _, err := snap.Organisation(org.ClientCode); err == nil {
 		return fmt.Errorf("%w: organisation %q exists", ErrConflict, org.ClientCode)
-	}
-	if err := p.accounts.putUnits(org.ClientCode, org.Units); err != nil {
-		return wrap("organisation", err)
 	}
 	cmds = append(cmds, auditEvent(org.ClientCode, aop.ID, "organisation.create", org.ClientCode, p.clock(),
 		auditDetails{Outcome: outcomeDone, Input: digest(org)}))
@@ -272,18 +294,19 @@ func (p *Platform) PutUnit(ctx context.Context, a Actor, org string, u Unit) err
 		return wrap("unit.put", err)
 	}
 	id := storeUnitID(org, u.ID)
-	if len(id) > store.MaxIDLen {
-		return fieldErr("unit.id", "client code and unit ID together exceed 63 characters")
-	}
-	var expect uint64
-	if su, err := snap.Unit(id); err == nil {
-		expect = su.Version
-	}
-	if _, err := p.apply(ctx, "unit.put", store.PutUnit{Unit: store.Unit{ID: id, OrgID: org, Name: u.Name}, ExpectVersion: expect},
-		auditEvent(org, aop.ID, "unit.put", id, p.clock(), auditDetails{Outcome: outcomeDone, Input: digest(u)})); err != nil {
+	cmds, err := unitCommands(org, []Unit{u}, func(id string) uint64 {
+		su, err := snap.Unit(id)
+		if err != nil {
+			return 0
+		}
+		return su.Version
+	})
+	if err != nil {
 		return err
 	}
-	return wrap("unit.put", p.accounts.putUnits(org, o.Units))
+	_, err = p.apply(ctx, "unit.put", append(cmds,
+		auditEvent(org, aop.ID, "unit.put", id, p.clock(), auditDetails{Outcome: outcomeDone, Input: digest(u)}))...)
+	return err
 }
 
 // Organisations lists the organisations (admins only), sorted by client
@@ -301,9 +324,13 @@ func (p *Platform) Organisations(ctx context.Context, a Actor) ([]Organisation, 
 	if err := access.Authorize(aop, access.PermOrganisationManage, aop.Org); err != nil {
 		return nil, p.refuse(ctx, "organisation.list", aop.Org, aop.ID, "", err)
 	}
+	orgs, err := snap.Organisations()
+	if err != nil {
+		return nil, wrap("organisation.list", err)
+	}
 	var out []Organisation
-	for _, id := range p.accounts.orgIDs() {
-		o, _, err := p.organisation(snap, id)
+	for _, so := range orgs {
+		o, _, err := p.organisation(snap, so.ID)
 		if errors.Is(err, ErrNotFound) {
 			continue
 		}
@@ -348,20 +375,24 @@ func (p *Platform) CreateOperator(ctx context.Context, a Actor, in OperatorInput
 	if _, err := snap.Operator(sop.ID); err == nil {
 		return Operator{}, Enrolment{}, fmt.Errorf("%w: username %q is taken", ErrConflict, in.Username)
 	}
+	if _, err := snap.OperatorByUsername(sop.Username); err == nil {
+		return Operator{}, Enrolment{}, fmt.Errorf("%w: username %q is taken", ErrConflict, in.Username)
+	}
 	target, enr, err := p.auth.EnrollTOTP(target)
 	if err != nil {
 		return Operator{}, Enrolment{}, wrap("operator.create", err)
 	}
-	r, err := p.apply(ctx, "operator.create", store.PutOperator{Operator: sop},
+	put, err := p.putCredentials(ctx, sop.OrgID, sop.ID, store.Credentials{}, access.Credentials{}, target.Credentials)
+	if err != nil {
+		return Operator{}, Enrolment{}, wrap("operator.create", err)
+	}
+	r, err := p.apply(ctx, "operator.create", store.PutOperator{Operator: sop}, put,
 		auditEvent(in.Org, aop.ID, "operator.create", sop.ID, p.clock(), auditDetails{Outcome: outcomeDone, Input: digest(in)}))
 	if err != nil {
 		return Operator{}, Enrolment{}, err
 	}
-	if err := p.accounts.putCredentials(ctx, sop.ID, target.Credentials); err != nil {
-		return Operator{}, Enrolment{}, wrap("operator.create", err)
-	}
 	sop.Version = r.Index
-	return p.operatorView(sop), enr, nil
+	return operatorView(sop, target.Credentials.TOTP.Confirmed), enr, nil
 }
 
 // lookupOperator loads a target operator for an operator-management action:
@@ -430,16 +461,21 @@ func (p *Platform) UpdateOperator(ctx context.Context, a Actor, id string, up Op
 	if err := access.AuthorizeOperatorChange(aop, target); err != nil {
 		return Operator{}, p.refuse(ctx, "operator.update", aop.Org, aop.ID, id, err)
 	}
-	r, err := p.apply(ctx, "operator.update", store.PutOperator{Operator: next, ExpectVersion: sop.Version},
-		auditEvent(sop.OrgID, aop.ID, "operator.update", id, p.clock(), auditDetails{Outcome: outcomeDone, Input: digest(up)}))
+	cmds := []store.Command{store.PutOperator{Operator: next, ExpectVersion: sop.Version},
+		auditEvent(sop.OrgID, aop.ID, "operator.update", id, p.clock(), auditDetails{Outcome: outcomeDone, Input: digest(up)})}
+	if next.Disabled {
+		end, err := endSessions(snap, id)
+		if err != nil {
+			return Operator{}, wrap("operator.update", err)
+		}
+		cmds = append(cmds, end...)
+	}
+	r, err := p.apply(ctx, "operator.update", cmds...)
 	if err != nil {
 		return Operator{}, err
 	}
-	if next.Disabled {
-		p.accounts.endSessions(id, p.clock())
-	}
 	next.Version = r.Index
-	return p.operatorView(next), nil
+	return storedOperatorView(snap, next)
 }
 
 // ResetOperatorTOTP removes an operator's TOTP enrolment and returns a new
@@ -461,18 +497,28 @@ func (p *Platform) ResetOperatorTOTP(ctx context.Context, a Actor, id string) (E
 	if err := access.AuthorizeOperatorChange(aop, target); err != nil {
 		return Enrolment{}, p.refuse(ctx, "operator.reset_totp", aop.Org, aop.ID, id, err)
 	}
+	prev, old, _, err := p.credentials(ctx, snap, id)
+	if err != nil {
+		return Enrolment{}, wrap("operator.reset_totp", err)
+	}
+	target.Credentials = old
 	target, enr, err := p.auth.EnrollTOTP(access.ResetTOTP(target))
 	if err != nil {
 		return Enrolment{}, wrap("operator.reset_totp", err)
 	}
-	if _, err := p.apply(ctx, "operator.reset_totp", auditEvent(sop.OrgID, aop.ID, "operator.reset_totp", id, p.clock(),
-		auditDetails{Outcome: outcomeDone})); err != nil {
-		return Enrolment{}, err
-	}
-	if err := p.accounts.putCredentials(ctx, id, target.Credentials); err != nil {
+	put, err := p.putCredentials(ctx, sop.OrgID, id, prev, old, target.Credentials)
+	if err != nil {
 		return Enrolment{}, wrap("operator.reset_totp", err)
 	}
-	p.accounts.endSessions(id, p.clock())
+	end, err := endSessions(snap, id)
+	if err != nil {
+		return Enrolment{}, wrap("operator.reset_totp", err)
+	}
+	cmds := append([]store.Command{put, auditEvent(sop.OrgID, aop.ID, "operator.reset_totp", id, p.clock(),
+		auditDetails{Outcome: outcomeDone})}, end...)
+	if _, err := p.apply(ctx, "operator.reset_totp", cmds...); err != nil {
+		return Enrolment{}, err
+	}
 	return enr, nil
 }
 
@@ -494,18 +540,17 @@ func (p *Platform) Operators(ctx context.Context, a Actor, org string) ([]Operat
 	if err := p.scope(ctx, aop, access.PermOperatorManage, org, "operator.list", org); err != nil {
 		return nil, err
 	}
+	ops, err := snap.Operators(org)
+	if err != nil {
+		return nil, wrap("operator.list", err)
+	}
 	var out []Operator
-	for _, id := range p.accounts.operatorIDs() {
-		sop, err := snap.Operator(id)
-		if isNotFound(err) {
-			continue
-		}
+	for _, sop := range ops {
+		v, err := storedOperatorView(snap, sop)
 		if err != nil {
 			return nil, wrap("operator.list", err)
 		}
-		if sop.OrgID == org {
-			out = append(out, p.operatorView(sop))
-		}
+		out = append(out, v)
 	}
 	return out, nil
 }
@@ -525,5 +570,6 @@ func (p *Platform) GetOperator(ctx context.Context, a Actor, id string) (Operato
 	if err != nil {
 		return Operator{}, err
 	}
-	return p.operatorView(sop), nil
+	v, err := storedOperatorView(snap, sop)
+	return v, wrap("operator.read", err)
 }

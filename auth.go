@@ -38,15 +38,18 @@ type Session struct {
 // and the otpauth URI (both redact themselves when printed).
 type Enrolment = access.Enrollment
 
-// directory satisfies access.Directory over a store snapshot: operator IDs
-// are usernames.
+// directory satisfies access.Directory over a store snapshot. It
+// remembers the credentials it loaded, so that the caller writes the
+// changed ones back with the version it read.
 type directory struct {
 	p    *Platform
 	snap store.Snapshot
+	prev store.Credentials
+	old  access.Credentials
 }
 
-func (d directory) OperatorByUsername(_ context.Context, username string) (access.Operator, bool, error) {
-	op, err := d.snap.Operator(username)
+func (d *directory) OperatorByUsername(ctx context.Context, username string) (access.Operator, bool, error) {
+	op, err := d.snap.OperatorByUsername(username)
 	if isNotFound(err) {
 		return access.Operator{}, false, nil
 	}
@@ -57,11 +60,22 @@ func (d directory) OperatorByUsername(_ context.Context, username string) (acces
 	if err != nil {
 		return access.Operator{}, false, err
 	}
+	d.prev, d.old, _, err = d.p.credentials(ctx, d.snap, op.ID)
+	if err != nil {
+		return access.Operator{}, false, err
+	}
+	aop.Credentials = d.old
 	return aop, true, nil
 }
 
-// accessOperator returns the access view of a stored operator, with its
-// credentials.
+// saveCredentials returns the command that writes back op's credentials
+// as a call through d changed them.
+func (d *directory) saveCredentials(ctx context.Context, op access.Operator) (store.Command, error) {
+	return d.p.putCredentials(ctx, op.Org, op.ID, d.prev, d.old, op.Credentials)
+}
+
+// accessOperator returns the access view of a stored operator, without its
+// credentials (see [Platform.credentials]).
 func (p *Platform) accessOperator(op store.Operator) (access.Operator, error) {
 	roles, err := splitRoles(op.Role)
 	if err != nil {
@@ -71,7 +85,6 @@ func (p *Platform) accessOperator(op store.Operator) (access.Operator, error) {
 	if op.UnitID != "" {
 		aop.Units = []string{unitLocal(op.OrgID, op.UnitID)}
 	}
-	aop.Credentials, _ = p.accounts.credentials(op.ID)
 	return aop, nil
 }
 
@@ -106,12 +119,8 @@ func (p *Platform) Login(ctx context.Context, username string, pw access.Passwor
 	}
 	defer snap.Close()
 	now := p.clock()
-	op, lerr := p.auth.Login(ctx, directory{p: p, snap: snap}, username, pw, code, now)
-	if op.ID != "" {
-		if err := p.accounts.putCredentials(ctx, op.ID, op.Credentials); err != nil {
-			return nil, wrap("login", err)
-		}
-	}
+	dir := &directory{p: p, snap: snap}
+	op, lerr := p.auth.Login(ctx, dir, username, pw, code, now)
 	if lerr != nil {
 		if op.ID != "" {
 			rule := "refused"
@@ -122,9 +131,14 @@ func (p *Platform) Login(ctx context.Context, username string, pw access.Passwor
 			} else if errors.Is(lerr, access.ErrEnrolmentRequired) {
 				rule = "enrolment required"
 			}
-			if _, err := p.apply(ctx, "login", auditEvent(op.Org, op.ID, "session.login", op.ID, now,
+			// The failure counts and its audit event are one batch.
+			put, err := dir.saveCredentials(ctx, op)
+			if err != nil {
+				return nil, wrap("login", err)
+			}
+			if _, err := p.apply(ctx, "login", put, auditEvent(op.Org, op.ID, "session.login", op.ID, now,
 				auditDetails{Outcome: outcomeRefused, Rule: rule})); err != nil {
-				p.log.Error("audit of a refused login failed", "err", err)
+				return nil, err
 			}
 		}
 		return nil, wrap("login", lerr)
@@ -133,11 +147,14 @@ func (p *Platform) Login(ctx context.Context, username string, pw access.Passwor
 	if err != nil {
 		return nil, wrap("login", err)
 	}
-	if _, err := p.apply(ctx, "login", auditEvent(op.Org, op.ID, "session.login", op.ID, now,
-		auditDetails{Outcome: outcomeDone})); err != nil {
+	put, err := dir.saveCredentials(ctx, op)
+	if err != nil {
+		return nil, wrap("login", err)
+	}
+	if _, err := p.apply(ctx, "login", put, store.PutSession{Session: sessionRecord(sess)},
+		auditEvent(op.Org, op.ID, "session.login", op.ID, now, auditDetails{Outcome: outcomeDone})); err != nil {
 		return nil, err
 	}
-	p.accounts.putSession(sess)
 	return &Session{Token: tok, ExpiresAt: sess.Expires, Actor: actorOf(op)}, nil
 }
 
@@ -149,24 +166,32 @@ func (p *Platform) Authenticate(ctx context.Context, token string) (Actor, error
 	if err != nil {
 		return Actor{}, fmt.Errorf("%w: malformed session token", ErrUnauthenticated)
 	}
-	s, ok := p.accounts.session(access.SessionID(tok))
-	if !ok {
-		return Actor{}, fmt.Errorf("%w: unknown session", ErrUnauthenticated)
-	}
-	s, err = p.auth.CheckSession(s, tok, p.clock())
-	if err != nil {
-		return Actor{}, wrap("authenticate", err)
-	}
 	snap, err := p.snapshot(ctx)
 	if err != nil {
 		return Actor{}, err
 	}
 	defer snap.Close()
+	stored, err := snap.Session(access.SessionID(tok))
+	if isNotFound(err) {
+		return Actor{}, fmt.Errorf("%w: unknown session", ErrUnauthenticated)
+	}
+	if err != nil {
+		return Actor{}, wrap("authenticate", err)
+	}
+	now := p.clock()
+	s, err := p.auth.CheckSession(accessSession(stored), tok, now)
+	if err != nil {
+		return Actor{}, wrap("authenticate", err)
+	}
 	_, aop, err := p.actor(snap, Actor{OperatorID: s.Operator})
 	if err != nil {
 		return Actor{}, err
 	}
-	p.accounts.putSession(s)
+	if s.LastSeen.Sub(stored.LastSeen) >= p.sessionTouch() {
+		if _, err := p.apply(ctx, "authenticate", store.PutSession{Session: sessionRecord(s)}); err != nil {
+			return Actor{}, err
+		}
+	}
 	return actorOf(aop), nil
 }
 
@@ -177,14 +202,20 @@ func (p *Platform) Logout(ctx context.Context, token string) error {
 	if err != nil {
 		return nil
 	}
-	s, ok := p.accounts.session(access.SessionID(tok))
-	if !ok {
+	snap, err := p.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	s, err := snap.Session(access.SessionID(tok))
+	snap.Close()
+	if isNotFound(err) {
 		return nil
 	}
-	now := p.clock()
-	p.accounts.putSession(s.End(now))
-	_, err = p.apply(ctx, "logout", auditEvent(s.Org, s.Operator, "session.logout", s.Operator, now,
-		auditDetails{Outcome: outcomeDone}))
+	if err != nil {
+		return wrap("logout", err)
+	}
+	_, err = p.apply(ctx, "logout", store.DeleteSession{ID: s.ID},
+		auditEvent(s.OrgID, s.OperatorID, "session.logout", s.OperatorID, p.clock(), auditDetails{Outcome: outcomeDone}))
 	return err
 }
 
@@ -197,7 +228,8 @@ func (p *Platform) ConfirmTOTP(ctx context.Context, username string, pw access.P
 		return err
 	}
 	defer snap.Close()
-	op, found, err := directory{p: p, snap: snap}.OperatorByUsername(ctx, username)
+	dir := &directory{p: p, snap: snap}
+	op, found, err := dir.OperatorByUsername(ctx, username)
 	if err != nil {
 		return wrap("confirm totp", err)
 	}
@@ -209,14 +241,15 @@ func (p *Platform) ConfirmTOTP(ctx context.Context, username string, pw access.P
 	if err == nil {
 		op, err = p.auth.ConfirmTOTP(op, code, now)
 	}
-	if perr := p.accounts.putCredentials(ctx, op.ID, op.Credentials); perr != nil {
+	put, perr := dir.saveCredentials(ctx, op)
+	if perr != nil {
 		return wrap("confirm totp", perr)
 	}
 	outcome := auditDetails{Outcome: outcomeDone}
 	if err != nil {
 		outcome = auditDetails{Outcome: outcomeRefused, Rule: "credentials refused"}
 	}
-	if _, aerr := p.apply(ctx, "confirm totp", auditEvent(op.Org, op.ID, "operator.totp_confirm", op.ID, now, outcome)); aerr != nil && err == nil {
+	if _, aerr := p.apply(ctx, "confirm totp", put, auditEvent(op.Org, op.ID, "operator.totp_confirm", op.ID, now, outcome)); aerr != nil {
 		return aerr
 	}
 	return wrap("confirm totp", err)

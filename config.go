@@ -40,8 +40,9 @@ const (
 // working single-node platform with software keys.
 type Config struct {
 	// Dir is the data directory: the store in Dir/store, the CA hierarchy
-	// in Dir/ca, the code vault's key in Dir/vault and the operators'
-	// credentials in Dir/accounts. Required; created when missing.
+	// in Dir/ca and the code vault's key in Dir/vault (operators'
+	// credentials and sessions are in the store). Required; created when
+	// missing.
 	Dir string
 	// Store is the store's configuration (cluster peers, Raft timings).
 	// Its Dir, Now and Logger are filled from this Config when zero.

@@ -21,11 +21,15 @@
 //
 // [Open] opens a data directory: the store (a single Raft node by default),
 // the CA hierarchy (software keys unless [Config.KeyManager] names an HSM),
-// the vault's key-encryption key and the operators' credentials. A fresh
+// and the vault's key-encryption key; operators' credentials (secrets
+// sealed under that key), unit trees and sessions are in the store, so they
+// are replicated and survive a restart. A fresh
 // directory is empty: [Platform.Bootstrap] creates the first organisation and
 // its admin and returns the admin's TOTP enrolment. Operators log in with a
 // password and a TOTP code ([Platform.Login]); [Platform.Authenticate] turns
-// the session token into the [Actor] every workflow method takes.
+// the session token into the [Actor] every workflow method takes (a
+// session's last use is written at most once a minute, so it ends idle up
+// to a minute early).
 //
 // # The workflow
 //
@@ -61,8 +65,10 @@
 // same store batch as the change; a refused authorisation is audited as a
 // refusal and changes nothing else; other refusals change nothing at all.
 // [Platform.Run] (or one pass, [Platform.RunDue]) releases holds at their end
-// date, expires products after notAfter and seals the audit trail into its
-// SHA-256 chain, under a store lease so that one node of a cluster does it;
+// date, expires products after notAfter (reading the store's schedule
+// indexes, not scanning), deletes expired sessions and seals the audit trail
+// into its SHA-256 chain, under a store lease so that one node of a cluster
+// does it;
 // [Platform.VerifyAudit] names the first altered, removed or reordered
 // event. Every change of revocation status is stored pending publication
 // with its SLA deadline (normal 24 h, immediate 1 h) for the CRL publisher.
@@ -86,12 +92,8 @@
 //
 // # What it does not do yet
 //
-// Operators' credentials, the units' hierarchy and sessions are kept beside
-// the store (Dir/accounts, credentials sealed under the vault key; sessions
-// in memory), not replicated by Raft, until the store has commands for them.
-// Listing operators and organisations, finding due holds and expiries, and
-// the CRL reconciliation scan what the store offers (no index by hold end,
-// notAfter or change sequence yet). One-shot certificates for the OTP form
+// The CRL reconciliation scans each organisation's suspended and revoked
+// orders (the store has no index by change sequence yet). One-shot certificates for the OTP form
 // signature of recognition are not issued through the platform: the store
 // has no record for a certificate outside a product.
 package registra

@@ -46,7 +46,6 @@ type Platform struct {
 	kek       envelope.KEK
 	cms       *envelope.CMS
 	pdf       *envelope.PDF
-	accounts  *accounts
 	catalogue []ProductType
 	evidence  *x509.CertPool
 	holderID  string // the scheduler's lease holder name
@@ -155,9 +154,6 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 		return nil, &Error{Op: "open", Kind: ErrInvalidInput, Err: err}
 	}
 	if p.pdf, err = envelope.NewPDF(envelope.PDFConfig{Now: p.now}); err != nil {
-		return nil, &Error{Op: "open", Err: err}
-	}
-	if p.accounts, err = openAccounts(ctx, filepath.Join(cfg.Dir, "accounts"), kf); err != nil {
 		return nil, &Error{Op: "open", Err: err}
 	}
 	if err := p.openPublication(); err != nil {

@@ -251,11 +251,16 @@ func (v *crlView) Entries(ctx context.Context) iter.Seq2[crl.Entry, error] {
 func (v *crlView) Listed(ctx context.Context) iter.Seq2[*big.Int, error] {
 	return func(yield func(*big.Int, error) bool) {
 		var serials []*big.Int
-		for _, org := range v.pub.p.accounts.orgIDs() {
+		orgs, err := v.snap.Organisations()
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		for _, org := range orgs {
 			for _, st := range []store.Status{store.StatusSuspended, store.StatusRevoked} {
 				cursor := ""
 				for {
-					page, err := v.snap.Search(store.SearchQuery{Org: org, Status: st, Limit: store.MaxSearchLimit, Cursor: cursor})
+					page, err := v.snap.Search(store.SearchQuery{Org: org.ID, Status: st, Limit: store.MaxSearchLimit, Cursor: cursor})
 					if err != nil {
 						yield(nil, err)
 						return

@@ -46,14 +46,15 @@ func (p *Platform) RunDue(ctx context.Context, now time.Time) (DueReport, error)
 		return DueReport{}, wrap("schedule", err)
 	}
 	var rep DueReport
-	for _, org := range p.accounts.orgIDs() {
-		for _, st := range []store.Status{store.StatusSuspended, store.StatusActive} {
-			if err := p.runDueIn(ctx, &tok, org, st, now, &rep); err != nil {
-				return rep, err
-			}
+	for _, q := range []scheduleIndex{holdsEnding, expiring} {
+		if err := p.runDue(ctx, &tok, q, now, &rep); err != nil {
+			return rep, err
 		}
 	}
 	if err := p.recoverIntents(ctx, &tok, now, &rep); err != nil {
+		return rep, err
+	}
+	if err := p.dropExpiredSessions(ctx, &tok, now); err != nil {
 		return rep, err
 	}
 	if err := p.sealAudit(ctx, &tok); err != nil {
@@ -99,22 +100,56 @@ func (p *Platform) recoverIntents(ctx context.Context, tok *store.LeaseToken, no
 	return nil
 }
 
-// runDueIn handles the orders of one organisation in one status.
-func (p *Platform) runDueIn(ctx context.Context, tok *store.LeaseToken, org string, st store.Status, now time.Time, rep *DueReport) error {
-	cursor := ""
+// scheduleIndex is one of the store's schedule indexes: suspensions by end
+// date, or products by notAfter.
+type scheduleIndex struct {
+	query func(snap store.Snapshot, from, to time.Time, limit int) ([]store.Schedule, error)
+	at    func(store.Schedule) time.Time // the time the index sorts by
+}
+
+var (
+	holdsEnding = scheduleIndex{
+		query: func(snap store.Snapshot, from, to time.Time, limit int) ([]store.Schedule, error) {
+			return snap.HoldsEnding(from, to, limit)
+		},
+		at: func(sc store.Schedule) time.Time { return sc.HoldUntil },
+	}
+	expiring = scheduleIndex{
+		query: func(snap store.Snapshot, from, to time.Time, limit int) ([]store.Schedule, error) {
+			return snap.Expiring(from, to, limit)
+		},
+		at: func(sc store.Schedule) time.Time { return sc.NotAfter },
+	}
+)
+
+// schedulePage is how many schedule records one read of a pass takes.
+const schedulePage = 500
+
+// runDue handles the orders whose schedule (in the index q) falls at or
+// before now, earliest first, then notes the first later event of q. The
+// index only selects the orders: package lifecycle decides what is due.
+func (p *Platform) runDue(ctx context.Context, tok *store.LeaseToken, q scheduleIndex, now time.Time, rep *DueReport) error {
+	seen := map[string]bool{}
+	var from time.Time
 	for {
 		snap, err := p.snapshot(ctx)
 		if err != nil {
 			return err
 		}
-		page, err := snap.Search(store.SearchQuery{Org: org, Status: st, Limit: store.MaxSearchLimit, Cursor: cursor})
+		due, err := q.query(snap, from, now, schedulePage)
 		if err != nil {
 			snap.Close()
 			return wrap("schedule", err)
 		}
-		for _, h := range page.Hits {
+		fresh := 0
+		for _, sc := range due {
+			if seen[sc.OrderID] {
+				continue
+			}
+			seen[sc.OrderID] = true
+			fresh++
 			oc := &orderCtx{snap: snap}
-			if err := p.readOrder(oc, h.Order.ID); err != nil {
+			if err := p.readOrder(oc, sc.OrderID); err != nil {
 				snap.Close()
 				return err
 			}
@@ -124,10 +159,76 @@ func (p *Platform) runDueIn(ctx context.Context, tok *store.LeaseToken, org stri
 			}
 		}
 		snap.Close()
-		if page.Next == "" {
+		if len(due) < schedulePage || fresh == 0 {
+			break
+		}
+		// Handled orders leave the index (or move on); the rest of this
+		// instant and later ones come next.
+		from = q.at(due[len(due)-1])
+	}
+	return p.noteNext(ctx, q, now, rep)
+}
+
+// noteNext moves rep.Next to the first event after now of the earliest
+// orders in q's index from now on.
+func (p *Platform) noteNext(ctx context.Context, q scheduleIndex, now time.Time, rep *DueReport) error {
+	snap, err := p.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	defer snap.Close()
+	next, err := q.query(snap, now, lastTime, nextLookahead)
+	if err != nil {
+		return wrap("schedule", err)
+	}
+	for _, sc := range next {
+		oc := &orderCtx{snap: snap}
+		if err := p.readOrder(oc, sc.OrderID); err != nil {
+			return err
+		}
+		if ev, ok := p.machine.NextEvent(oc.state); ok && ev.At.After(now) && (rep.Next.IsZero() || ev.At.Before(rep.Next)) {
+			rep.Next = ev.At
+		}
+	}
+	return nil
+}
+
+// nextLookahead is how many orders noteNext reads: more than one, so that
+// an order left due (it changed during the pass) does not hide the next.
+const nextLookahead = 8
+
+// lastTime is the latest time the store keeps.
+var lastTime = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
+
+// sessionCleanupPage is how many expired sessions one batch deletes.
+const sessionCleanupPage = 500
+
+// dropExpiredSessions deletes the sessions whose absolute end has passed
+// (sessions that ended idle go with them at their absolute end).
+func (p *Platform) dropExpiredSessions(ctx context.Context, tok *store.LeaseToken, now time.Time) error {
+	for {
+		snap, err := p.snapshot(ctx)
+		if err != nil {
+			return err
+		}
+		old, err := snap.ExpiredSessions(now, sessionCleanupPage)
+		snap.Close()
+		if err != nil {
+			return wrap("schedule", err)
+		}
+		if len(old) == 0 {
 			return nil
 		}
-		cursor = page.Next
+		cmds := make([]store.Command, 0, len(old))
+		for _, s := range old {
+			cmds = append(cmds, store.DeleteSession{ID: s.ID})
+		}
+		if _, err := p.store.Apply(ctx, &store.Batch{Fence: tok, Commands: cmds}); err != nil {
+			return wrap("schedule", err)
+		}
+		if len(old) < sessionCleanupPage {
+			return nil
+		}
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -75,9 +76,28 @@ func (c cliRunner) ok(v any, stdin string, args ...string) string {
 
 // serveProcess is a running `registra serve`.
 type serveProcess struct {
-	cmd  *exec.Cmd
-	done chan error
-	api  string
+	cmd     *exec.Cmd
+	done    chan error
+	api     string
+	stopped bool
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // startServe runs `registra serve` on dir, with the operator API on a free
@@ -90,8 +110,8 @@ func startServe(t *testing.T, c cliRunner, dir, publicAddr string) *serveProcess
 	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+c.config, "HOME="+c.config)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
 	sp := &serveProcess{cmd: cmd, done: make(chan error, 1)}
 	lines := make(chan string, 16)
@@ -128,9 +148,10 @@ func startServe(t *testing.T, c cliRunner, dir, publicAddr string) *serveProcess
 // stop ends the server with SIGTERM (a graceful shutdown) and waits for it.
 func (sp *serveProcess) stop(t *testing.T) {
 	t.Helper()
-	if sp.cmd.ProcessState != nil {
+	if sp.stopped {
 		return
 	}
+	sp.stopped = true
 	if err := sp.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		return
 	}

@@ -35,7 +35,9 @@
 // An [Issuer] ([NewIssuer] with a [Config]) issues in two phases, as DESIGN.md
 // requires: [Issuer.Prepare] validates a [Request] (holder data plus a CSR
 // or a public key), builds the certificate from its [Profile] through
-// go.step.sm/crypto/x509util, reserves a random serial (127 bits), and lints
+// go.step.sm/crypto/x509util (rendered once per profile: later certificates
+// are assembled from the first one's TBS with the request's values, see
+// tbsshape.go), reserves a random serial (127 bits), and lints
 // a throwaway-key signature of the exact TBS with zlint; the caller stores
 // the [Ticket]; [Issuer.Sign] then signs that TBS with the issuing key through
 // smallstep's cas/apiv1 + cas/softcas and checks the result carries the
@@ -59,9 +61,11 @@
 // table of switched-off lints. Any error or fatal result refuses issuance
 // with a [*LintError] that names every failing lint and unwraps to [ErrLint].
 // Every certificate is linted; the linter runs only the lints that apply to
-// the certificate's shape (profile, issuer, extensions) and reuses the
-// verdicts of the lints that read nothing but the extensions (see
-// lintshape.go and BENCHMARKS.md).
+// the certificate's shape (profile, issuer, extensions), reuses the
+// verdicts of the lints that read nothing but what the shape pins, and
+// parses later certificates of a shape from the first one's zcrypto parse,
+// re-parsing only what differs (see lintshape.go, lintparse.go and
+// BENCHMARKS.md).
 //
 // # Errors
 //

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/pem"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -51,6 +55,38 @@ func TestInitHSM(t *testing.T) {
 	for _, l := range []string{"registra-root", "registra-issuing", "registra-ocsp"} {
 		assert.True(t, labels[l], "%s in the token: %v", l, labels)
 	}
+
+	// serve reopens the hierarchy in the token and serves its root.
+	ctx, cancel := context.WithCancel(context.Background())
+	sout, serr := &syncBuffer{}, &syncBuffer{}
+	scfg := config()
+	scfg.Stdin, scfg.Stdout, scfg.Stderr = strings.NewReader(""), sout, serr
+	served := make(chan int, 1)
+	go func() {
+		served <- cli.Run(ctx, scfg, []string{"serve", "--data", dir, "--hsm", uri, "--addr", "127.0.0.1:0",
+			"--public-addr", "127.0.0.1:0", "--log-level", "error"})
+	}()
+	var public string
+	require.Eventually(t, func() bool {
+		for _, l := range strings.Split(sout.String(), "\n") {
+			if a, ok := strings.CutPrefix(l, "registra: public CA, CRL and OCSP on "); ok {
+				public = a
+			}
+		}
+		return public != ""
+	}, time.Minute, 50*time.Millisecond, "serve started: %s", serr.String())
+	resp, err := http.Get(public + "/ca/root.crt")
+	require.NoError(t, err)
+	der, err := io.ReadAll(resp.Body)
+	require.NoError(t, resp.Body.Close())
+	require.NoError(t, err)
+	root, err := os.ReadFile(filepath.Join(dir, "ca", "root.pem"))
+	require.NoError(t, err)
+	blk, _ := pem.Decode(root)
+	require.NotNil(t, blk)
+	assert.Equal(t, blk.Bytes, der, "the served root is the token's hierarchy")
+	cancel()
+	assert.Equal(t, cli.ExitOK, <-served, serr.String())
 
 	// A wrong PIN is refused before anything is created (a token nobody
 	// in this process is logged into).

@@ -1,6 +1,7 @@
 package registra
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -10,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"time"
 
@@ -90,6 +92,20 @@ const (
 func vaultID(orderID string) string           { return orderID + ".v" }
 func holderKeyID(orderID string) string       { return orderID + ".k" }
 func envelopeID(orderID string, n int) string { return orderID + ".n" + strconv.Itoa(n) }
+
+// sentEnvelopes returns the envelopes made for an order's holder (not the
+// vault record nor the holder key), in the order they were made.
+func sentEnvelopes(snap store.Snapshot, orderID string) ([]store.EnvelopeRef, error) {
+	refs, err := snap.OrderEnvelopes(orderID)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.DeleteFunc(refs, func(e store.EnvelopeRef) bool { return refNumber(e.ID, orderID, ".n") == 0 })
+	slices.SortFunc(out, func(a, b store.EnvelopeRef) int {
+		return cmp.Compare(refNumber(a.ID, orderID, ".n"), refNumber(b.ID, orderID, ".n"))
+	})
+	return out, nil
+}
 
 // holderKeyRecord is the blob behind a holder-key reference: the key
 // manager's name of the key, or the software key sealed under the vault
@@ -421,14 +437,11 @@ func (p *Platform) productView(ctx context.Context, oc *orderCtx) (*Product, err
 		out.Certificates = append(out.Certificates, Certificate{SerialNumber: new(big.Int).SetBytes(c.Serial),
 			NotBefore: c.NotBefore, NotAfter: c.NotAfter, DER: der})
 	}
-	for n := 1; ; n++ {
-		e, err := oc.snap.Envelope(envelopeID(pr.OrderID, n))
-		if isNotFound(err) {
-			break
-		}
-		if err != nil {
-			return nil, wrap("product", err)
-		}
+	envs, err := sentEnvelopes(oc.snap, pr.OrderID)
+	if err != nil {
+		return nil, wrap("product", err)
+	}
+	for _, e := range envs {
 		out.Envelopes = append(out.Envelopes, EnvelopeRef{ID: e.ID, Format: e.Format, Blob: e.Blob, CreatedAt: e.CreatedAt})
 	}
 	return out, nil
@@ -488,13 +501,13 @@ func (p *Platform) ResendEnvelope(ctx context.Context, a Actor, productID string
 	if err != nil {
 		return nil, wrap("product.resend_envelope", err)
 	}
-	n := 1
-	for ; ; n++ {
-		if _, err := oc.snap.Envelope(envelopeID(oc.order.ID, n)); isNotFound(err) {
-			break
-		} else if err != nil {
-			return nil, wrap("product.resend_envelope", err)
-		}
+	sent, err := sentEnvelopes(oc.snap, oc.order.ID)
+	if err != nil {
+		return nil, wrap("product.resend_envelope", err)
+	}
+	n := len(sent) + 1
+	if len(sent) > 0 {
+		n = refNumber(sent[len(sent)-1].ID, oc.order.ID, ".n") + 1
 	}
 	envs, cmds, err := p.seal(ctx, oc.order.ID, productID, oc.order.OrgID, n, codes, pp, now)
 	if err != nil {

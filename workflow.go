@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/registra-pki/registra/access"
@@ -257,20 +258,33 @@ func (p *Platform) commit(ctx context.Context, oc *orderCtx, tr lifecycle.Transi
 // reference to a blob: the order record holds only the indexed fields.
 func applicationID(orderID string, n int) string { return orderID + ".a" + strconv.Itoa(n) }
 
+// refNumber returns n of a reference ID made as orderID + kind + n (n ≥ 1),
+// or 0 when id is not one.
+func refNumber(id, orderID, kind string) int {
+	rest, ok := strings.CutPrefix(id, orderID+kind)
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(rest)
+	if err != nil || n < 1 || strconv.Itoa(n) != rest {
+		return 0
+	}
+	return n
+}
+
 // application returns the latest saved application of an order and its
 // version number.
 func (p *Platform) application(ctx context.Context, snap store.Snapshot, orderID string) (OrderInput, int, error) {
+	refs, err := snap.OrderEvidence(orderID)
+	if err != nil {
+		return OrderInput{}, 0, wrap("order", err)
+	}
 	n := 0
 	var ref store.EvidenceRef
-	for {
-		r, err := snap.Evidence(applicationID(orderID, n+1))
-		if isNotFound(err) {
-			break
+	for _, r := range refs {
+		if k := refNumber(r.ID, orderID, ".a"); k > n {
+			ref, n = r, k
 		}
-		if err != nil {
-			return OrderInput{}, 0, wrap("order", err)
-		}
-		ref, n = r, n+1
 	}
 	if n == 0 {
 		return OrderInput{}, 0, &Error{Op: "order", Err: fmt.Errorf("order %q has no application data", orderID)}

@@ -93,6 +93,10 @@ type Snapshot interface {
 	Receipt(id string) (Receipt, error)
 	Evidence(id string) (EvidenceRef, error)
 	Envelope(id string) (EnvelopeRef, error)
+	// OrderEvidence returns an order's evidence references, sorted by ID.
+	OrderEvidence(orderID string) ([]EvidenceRef, error)
+	// OrderEnvelopes returns an order's envelope references, sorted by ID.
+	OrderEnvelopes(orderID string) ([]EnvelopeRef, error)
 	Lease(name string) (Lease, error)
 	// Search runs a search of DESIGN.md ("Search"); see [SearchQuery].
 	Search(q SearchQuery) (*SearchPage, error)

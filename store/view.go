@@ -287,6 +287,18 @@ func (v *view) Envelope(id string) (EnvelopeRef, error) {
 	return deref(p, err)
 }
 
+func (v *view) OrderEvidence(orderID string) ([]EvidenceRef, error) {
+	out, err := list[EvidenceRef](v, tableEvidence, indexOrder, newKey().str(orderID))
+	for i := range out {
+		out[i].Blobs = slices.Clone(out[i].Blobs)
+	}
+	return out, err
+}
+
+func (v *view) OrderEnvelopes(orderID string) ([]EnvelopeRef, error) {
+	return list[EnvelopeRef](v, tableEnvelopes, indexOrder, newKey().str(orderID))
+}
+
 func (v *view) Lease(name string) (Lease, error) {
 	p, err := get[Lease](v, tableLeases, indexID, newKey().str(name), "lease", name)
 	return deref(p, err)

@@ -101,8 +101,21 @@ func testRoundTrip(t *testing.T, f *Fixture) {
 	r = f.Apply(store.PutEvidence{Evidence: ev}, store.PutEnvelope{Envelope: env})
 	ev.Version, ev.CreatedAt, env.Version, env.CreatedAt = r.Index, wantOdd, r.Index, wantOdd
 
+	// A second order's references must not show under the first.
+	o2 := f.Order(OrderSpec{Org: org, Operator: op, Holder: h.ID})
+	f.Apply(store.PutEvidence{Evidence: store.EvidenceRef{ID: "ev-0", OrgID: org, OrderID: o2.ID, Method: "spid", CreatedAt: odd}})
+
 	snap := f.Snap()
 	defer snap.Close()
+	evs, err := snap.OrderEvidence(o.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []store.EvidenceRef{ev}, evs)
+	envs, err := snap.OrderEnvelopes(o.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []store.EnvelopeRef{env}, envs)
+	envs, err = snap.OrderEnvelopes(o2.ID)
+	require.NoError(t, err)
+	assert.Empty(t, envs)
 	gotH, err := snap.Holder(h.ID)
 	require.NoError(t, err)
 	assert.Equal(t, h, gotH)

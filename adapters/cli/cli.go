@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -164,8 +165,16 @@ func Run(ctx context.Context, cfg Config, args []string) int {
 		if errors.Is(err, ErrUsage) {
 			fprintf(cfg.Stderr, "Run 'registra --help' for usage.\n")
 		}
+		if p, ok := errors.AsType[*ProblemError](err); ok && p.Status == http.StatusUnauthorized && e.ran && !isLogin(args) {
+			fprintf(cfg.Stderr, "Run 'registra login' to open a new session.\n")
+		}
 	}
 	return ExitCode(err)
+}
+
+// isLogin reports whether args run a command that opens a session itself.
+func isLogin(args []string) bool {
+	return slices.ContainsFunc(args, func(a string) bool { return a == "login" || a == "enrol" })
 }
 
 // New returns the command tree, for documentation generators and tests;

@@ -264,3 +264,18 @@ func TestOperatorAdmin(t *testing.T) {
 	assert.Equal(t, cli.ExitUsage, r.code)
 	assert.Contains(t, r.stderr, "is not ID=NAME")
 }
+
+func TestExpiredSessionHint(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{answers: map[string]answer{}}
+	cfg, _ := loggedIn(t, api)
+	api.answers["GET /v1/sessions/current"] = answer{401, `{"title":"Session expired","status":401,"detail":"access: session expired"}`}
+	r := run(t, cfg, "", "whoami")
+	assert.Equal(t, cli.ExitRefused, r.code)
+	assert.Equal(t, "registra: session expired (401): access: session expired\nRun 'registra login' to open a new session.\n", r.stderr)
+
+	api.answers["POST /v1/sessions"] = answer{401, `{"title":"Authentication failed","status":401,"detail":"registra: unauthenticated"}`}
+	r = run(t, cfg, "pw\n123456\n", "login", "--username", "rao1")
+	assert.Equal(t, cli.ExitRefused, r.code)
+	assert.Equal(t, "registra: login: authentication failed (401): registra: unauthenticated\n", r.stderr)
+}

@@ -188,8 +188,12 @@ func (p *Platform) Authenticate(ctx context.Context, token string) (Actor, error
 		return Actor{}, err
 	}
 	if s.LastSeen.Sub(stored.LastSeen) >= p.sessionTouch() {
-		if _, err := p.apply(ctx, "authenticate", store.PutSession{Session: sessionRecord(s)}); err != nil {
-			return Actor{}, err
+		// A conflict is a concurrent use (which moved LastSeen) or a
+		// logout after this check: the session was valid when read.
+		_, err := p.store.Apply(ctx, &store.Batch{Commands: []store.Command{
+			store.PutSession{Session: sessionRecord(s), ExpectVersion: stored.Version}}})
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			return Actor{}, wrap("authenticate", err)
 		}
 	}
 	return actorOf(aop), nil

@@ -315,6 +315,9 @@ func (w *writer) putSession(c PutSession) error {
 	if err != nil {
 		return err
 	}
+	if err := w.expect("session", "", version(cur, func(r *Session) uint64 { return r.Version }), c.ExpectVersion); err != nil {
+		return err
+	}
 	if cur != nil && (cur.OperatorID != s.OperatorID || cur.OrgID != s.OrgID || !cur.CreatedAt.Equal(s.CreatedAt)) {
 		return w.conflict("session: operator, organisation and creation time cannot change")
 	}

@@ -45,6 +45,7 @@ func encCommand(e *encoder, c Command) {
 		e.u64(c.ExpectVersion)
 	case PutSession:
 		encSession(e, &c.Session)
+		e.u64(c.ExpectVersion)
 	case DeleteSession:
 		e.str(c.ID)
 	case PutOrder:
@@ -111,7 +112,7 @@ func decCommand(d *decoder) Command {
 	case PutCredentialsType:
 		return PutCredentials{Credentials: decCredentials(d), ExpectVersion: d.u64()}
 	case PutSessionType:
-		return PutSession{Session: decSession(d)}
+		return PutSession{Session: decSession(d), ExpectVersion: d.u64()}
 	case DeleteSessionType:
 		return DeleteSession{ID: d.str()}
 	case PutOperatorType:

@@ -33,7 +33,7 @@ func goldenCommands() map[string]store.Command {
 		"PutCredentials": store.PutCredentials{Credentials: store.Credentials{OperatorID: "op-1", OrgID: "org-1",
 			Sealed: []byte{0x00, 0x01, 0xfe, 0xff}, Confirmed: true, LastStep: 59_000_000, Failures: 2, LockedUntil: at, UpdatedAt: at}, ExpectVersion: 5},
 		"PutSession": store.PutSession{Session: store.Session{ID: blob, OperatorID: "op-1", OrgID: "org-1", CreatedAt: at,
-			LastSeen: at.Add(time.Minute), ExpiresAt: far}},
+			LastSeen: at.Add(time.Minute), ExpiresAt: far}, ExpectVersion: 6},
 		"DeleteSession": store.DeleteSession{ID: blob},
 		"PutOperator": store.PutOperator{Operator: store.Operator{ID: "op-1", OrgID: "org-1", UnitID: "unit-1", Username: "mrossi",
 			Name: "Mario Rossi", Email: "m.rossi@example.it", Role: "rao", CreatedAt: at}},

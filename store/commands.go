@@ -108,11 +108,14 @@ type PutCredentials struct {
 	ExpectVersion uint64
 }
 
-// PutSession creates or replaces a session (a login, or a use that moves
-// LastSeen). The operator must exist in the session's organisation; a
-// replaced session keeps its operator, organisation and creation time.
+// PutSession creates (ExpectVersion zero) or replaces a session (a login,
+// or a use that moves LastSeen). The operator must exist in the session's
+// organisation; a replaced session keeps its operator, organisation and
+// creation time. A deleted session is never brought back by a late
+// replacement: its version no longer matches.
 type PutSession struct {
-	Session Session
+	Session       Session
+	ExpectVersion uint64
 }
 
 // DeleteSession ends a session. Deleting a missing session is not an error

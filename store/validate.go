@@ -242,6 +242,7 @@ func validateCommand(path string, cmd Command) (Command, error) {
 		if c.err == nil && !se.ExpiresAt.After(se.CreatedAt) {
 			c.fail("session.expires_at", "must be after created_at")
 		}
+		c.version("expect_version", v.ExpectVersion)
 		cmd = v
 	case DeleteSession:
 		if !validHash(v.ID) {

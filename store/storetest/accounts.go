@@ -187,7 +187,7 @@ func testSessions(t *testing.T, f *Fixture) {
 		before := accountState(t, f, org, other)
 		moved := s1
 		moved.OperatorID, moved.OrgID = otherOp, other
-		_, err := f.S.Apply(ctx, &store.Batch{Commands: []store.Command{store.PutSession{Session: moved}}})
+		_, err := f.S.Apply(ctx, &store.Batch{Commands: []store.Command{store.PutSession{Session: moved, ExpectVersion: r.Index}}})
 		IsConflict(t, err)
 		ghost := s1
 		ghost.ID, ghost.OperatorID = BlobHash("ghost"), "ghost"
@@ -196,9 +196,20 @@ func testSessions(t *testing.T, f *Fixture) {
 		assert.Equal(t, before, accountState(t, f, org, other))
 	})
 
+	t.Run("no resurrection", func(t *testing.T) {
+		gone := store.Session{ID: BlobHash(f.ID("tok")), OperatorID: op, OrgID: org, CreatedAt: odd, ExpiresAt: odd.Add(time.Hour)}
+		rc := f.Apply(store.PutSession{Session: gone})
+		f.Apply(store.DeleteSession{ID: gone.ID})
+		gone.LastSeen = odd.Add(time.Minute)
+		_, err := f.S.Apply(ctx, &store.Batch{Commands: []store.Command{store.PutSession{Session: gone, ExpectVersion: rc.Index}}})
+		IsConflict(t, err)
+		_, err = f.S.Apply(ctx, &store.Batch{Commands: []store.Command{store.PutSession{Session: s1}}})
+		IsConflict(t, err) // exists: ExpectVersion 0 creates only
+	})
+
 	seen := s1
 	seen.LastSeen = odd.Add(time.Hour)
-	r = f.Apply(store.PutSession{Session: seen}, store.DeleteSession{ID: s2.ID}, store.DeleteSession{ID: BlobHash("never")})
+	r = f.Apply(store.PutSession{Session: seen, ExpectVersion: r.Index}, store.DeleteSession{ID: s2.ID}, store.DeleteSession{ID: BlobHash("never")})
 	snap = f.Snap()
 	defer snap.Close()
 	got, err = snap.Session(s1.ID)

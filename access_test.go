@@ -3,6 +3,7 @@ package registra_test
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	registra "github.com/registra-pki/registra"
 	"github.com/registra-pki/registra/access"
 	"github.com/registra-pki/registra/access/accesstest"
+	"github.com/registra-pki/registra/store"
 )
 
 // lastEvent returns the last audit event of an actor.
@@ -266,4 +268,46 @@ func TestSessionsSurviveRestart(t *testing.T) {
 	defer p2.Close()
 	_, err = p2.Authenticate(ctx, rao.Session.Token.Reveal())
 	assert.ErrorIs(t, err, registra.ErrUnauthenticated)
+}
+
+// TestExpiredSessionsCleanedUp: the store keeps a session under the SHA-256
+// of its token, never the token; a scheduler pass after the sessions'
+// lifetime deletes them.
+func TestExpiredSessionsCleanedUp(t *testing.T) {
+	t.Parallel()
+	env := openEnv(t)
+	ctx := context.Background()
+	rao := env.User(orgA, access.RoleRAO)
+	tok := rao.Session.Token
+	env.Advance(access.DefaultSessionLifetime - time.Minute)
+	_, err := env.P.RunDue(ctx, env.Now())
+	require.NoError(t, err)
+	require.NoError(t, env.P.Close())
+	sessions := func() []store.Session {
+		st, err := store.Open(ctx, store.Config{Dir: filepath.Join(env.Dir, "store")})
+		require.NoError(t, err)
+		defer st.Close()
+		snap, err := st.Snapshot(ctx)
+		require.NoError(t, err)
+		defer snap.Close()
+		ss, err := snap.ExpiredSessions(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), store.MaxSearchLimit)
+		require.NoError(t, err)
+		return ss
+	}
+	before := sessions()
+	require.NotEmpty(t, before, "still within their lifetime")
+	ids := map[string]bool{}
+	for _, s := range before {
+		ids[s.ID] = true
+		assert.NotEqual(t, tok.Reveal(), s.ID)
+	}
+	assert.True(t, ids[access.SessionID(tok)], "kept under the token's SHA-256")
+
+	p, err := registra.Open(ctx, envConfig(env.Dir, env.Clock, env.EvidenceCA))
+	require.NoError(t, err)
+	env.Advance(2 * time.Minute)
+	_, err = p.RunDue(ctx, env.Now())
+	require.NoError(t, err)
+	require.NoError(t, p.Close())
+	assert.Empty(t, sessions(), "the pass after their end deleted them")
 }

@@ -50,7 +50,8 @@
 //
 // The profiles are package-level values citing their ETSI EN 319 412-2/-5
 // clauses: [QualifiedNaturalPerson], [Role], [OneShot], [Authentication],
-// [UsageLimited], [OCSPSigner], [ServerTLS]. The qcStatements extension is
+// [UsageLimited], [OCSPSigner], [ServerTLS], and [EvidenceSeal] for the platform's
+// seal on recognition evidence. The qcStatements extension is
 // the documented value [QCStatements], encoded with encoding/asn1.
 //
 // # Lints

@@ -40,7 +40,8 @@ func (k SubjectKind) String() string {
 // Profile describes one kind of certificate: what goes in the subject, the
 // key usages, the policies, the qualified-certificate statements and the
 // validity. The package-level values ([QualifiedNaturalPerson], [Role],
-// [OneShot], [Authentication], [UsageLimited], [OCSPSigner], [ServerTLS])
+// [OneShot], [Authentication], [UsageLimited], [OCSPSigner], [ServerTLS],
+// [EvidenceSeal])
 // are the profiles registra issues; a platform may copy one and change its
 // validity for a catalogue product. The URLs, policy OID and PDS that a
 // profile refers to come from the [Issuer]'s [Config].
@@ -235,7 +236,7 @@ var ServerTLS = Profile{
 
 // Profiles returns the profiles registra defines, in a new slice.
 func Profiles() []Profile {
-	return []Profile{QualifiedNaturalPerson, Role, OneShot, Authentication, UsageLimited, OCSPSigner, ServerTLS}
+	return []Profile{QualifiedNaturalPerson, Role, OneShot, Authentication, UsageLimited, OCSPSigner, ServerTLS, EvidenceSeal}
 }
 
 // ProfileByName returns the profile of [Profiles] with the given name.

@@ -92,6 +92,7 @@ func TestProfilesFieldByField(t *testing.T) {
 		{profile: ca.UsageLimited, keyUsage: x509.KeyUsageContentCommitment, validity: 3 * 365 * 24 * time.Hour, qualified: true, caPolicy: true, userNotice: ca.SPIDLimitation, revocable: true, person: true},
 		{profile: ca.OCSPSigner, keyUsage: x509.KeyUsageDigitalSignature, extKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}, validity: 365 * 24 * time.Hour, ocspNoCheck: true},
 		{profile: ca.ServerTLS, keyUsage: x509.KeyUsageDigitalSignature, extKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, validity: 397 * 24 * time.Hour, revocable: true, wantDNSNames: []string{"registra.example", "localhost"}},
+		{profile: ca.EvidenceSeal, keyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment, validity: 3 * 365 * 24 * time.Hour},
 	}
 	for _, tc := range tests {
 		t.Run(tc.profile.Name, func(t *testing.T) {

@@ -62,7 +62,7 @@ type Request struct {
 	// default. It must lie within the profile's bounds and end no later
 	// than the issuing CA certificate.
 	Validity time.Duration
-	// CommonName is the CN of service profiles ([OCSPSigner],
+	// CommonName is the CN of service profiles ([OCSPSigner], [EvidenceSeal],
 	// [ServerTLS]). Zero means the first DNS name.
 	CommonName string
 	// DNSNames are the subjectAltName DNS names of [ServerTLS].

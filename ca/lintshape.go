@@ -55,27 +55,35 @@ import (
 //     policies and notice references, and e_ecdsa_allowed_ku (the key
 //     algorithm, which the shape pins, and the key usage). Lints that call
 //     util.IsSubscriberCert or util.IsSelfSigned are not listed: zcrypto's
-//     SelfSigned depends on the subject and the signature.
+//     SelfSigned depends on the subject and the signature;
+//   - e_subject_dn_country_not_printable_string and
+//     e_subject_dn_serial_number_not_printable_string: whether the subject
+//     has a (non-empty) country or serialNumber, and the string type of
+//     those attributes. The shape pins the subject's attribute types,
+//     string types and empty values; the subject itself decodes (zcrypto's
+//     parse of it succeeded), so their RawRDNSequence decoding does too.
 var shapeOnly = map[string]bool{
-	"e_key_usage_incorrect_length":                true,
-	"e_incorrect_ku_encoding":                     true,
-	"e_superfluous_ku_encoding":                   true,
-	"e_ext_key_usage_without_bits":                true,
-	"e_ext_key_usage_cert_sign_without_ca":        true,
-	"w_ext_key_usage_not_critical":                true,
-	"e_ecdsa_allowed_ku":                          true,
-	"e_ext_authority_key_identifier_critical":     true,
-	"e_ext_aia_marked_critical":                   true,
-	"e_ext_subject_key_identifier_critical":       true,
-	"w_ext_crl_distribution_marked_critical":      true,
-	"e_issuer_field_empty":                        true,
-	"e_cert_contains_unique_identifier":           true,
-	"e_cert_unique_identifier_version_not_2_or_3": true,
-	"e_cert_extensions_version_not_3":             true,
-	"w_ext_aia_access_location_missing":           true,
-	"w_distribution_point_missing_ldap_or_uri":    true,
-	"e_ext_cert_policy_duplicate":                 true,
-	"w_ext_cert_policy_contains_noticeref":        true,
+	"e_subject_dn_country_not_printable_string":       true,
+	"e_subject_dn_serial_number_not_printable_string": true,
+	"e_key_usage_incorrect_length":                    true,
+	"e_incorrect_ku_encoding":                         true,
+	"e_superfluous_ku_encoding":                       true,
+	"e_ext_key_usage_without_bits":                    true,
+	"e_ext_key_usage_cert_sign_without_ca":            true,
+	"w_ext_key_usage_not_critical":                    true,
+	"e_ecdsa_allowed_ku":                              true,
+	"e_ext_authority_key_identifier_critical":         true,
+	"e_ext_aia_marked_critical":                       true,
+	"e_ext_subject_key_identifier_critical":           true,
+	"w_ext_crl_distribution_marked_critical":          true,
+	"e_issuer_field_empty":                            true,
+	"e_cert_contains_unique_identifier":               true,
+	"e_cert_unique_identifier_version_not_2_or_3":     true,
+	"e_cert_extensions_version_not_3":                 true,
+	"w_ext_aia_access_location_missing":               true,
+	"w_distribution_point_missing_ldap_or_uri":        true,
+	"e_ext_cert_policy_duplicate":                     true,
+	"w_ext_cert_policy_contains_noticeref":            true,
 
 	"e_issuer_dn_country_not_printable_string": true,
 	"e_ext_duplicate_extension":                true,

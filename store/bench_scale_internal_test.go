@@ -21,7 +21,8 @@ import (
 // index, search latency p50/p99 (unique key, tax code, status + activation
 // range page of 50) and the restart time of a node from a snapshot. Each
 // product comes with its holder, order, status record, completed intent and
-// activation change, and the CRL entry when suspended or revoked. Run it
+// activation change, the CRL entry when suspended or revoked and the
+// schedule record when active or suspended. Run it
 // alone, once:
 //
 //	REGISTRA_STORE_BENCH_PRODUCTS=1000000 go test ./store -run '^$' -bench BenchmarkScale -benchtime 1x
@@ -218,6 +219,16 @@ func buildScale(b *testing.B, st *state, n int, base time.Time) {
 				e.ReasonCode = 6
 			}
 			if err := txn.Insert(tableCRLEntries, e); err != nil {
+				b.Fatal(err)
+			}
+		}
+		sc, err := scheduleOf(txn, s, time.Time{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if sc != nil {
+			sc.Version = 1
+			if err := txn.Insert(tableSchedules, sc); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/registra-pki/registra/ca"
 	"github.com/registra-pki/registra/envelope"
 	"github.com/registra-pki/registra/lifecycle"
+	"github.com/registra-pki/registra/recognition"
 	"github.com/registra-pki/registra/store"
 )
 
@@ -96,7 +97,8 @@ type Config struct {
 	Mailer envelope.Mailer
 	// EvidenceRoots are the trust anchors of the evidence-sealing
 	// certificates of recognition bundles. Nil means the platform's own
-	// root CA.
+	// root CA. The platform's own evidence seal ([Platform.Recognise]) is
+	// trusted in either case.
 	EvidenceRoots *x509.CertPool
 	// SchedulerInterval bounds the sleep of [Platform.Run]. Zero means
 	// [DefaultSchedulerInterval].
@@ -109,6 +111,22 @@ type Config struct {
 	// Logger receives the platform's logs; secrets never reach it. Nil
 	// discards them.
 	Logger *slog.Logger
+
+	// Recognition from uploads ([Platform.Recognise]).
+
+	// EvidenceKeyName names the platform's evidence-sealing key in
+	// KeyManager. Zero means HolderKeyName("evidence-seal"). Ignored
+	// without KeyManager: the key is then a software key in
+	// Dir/evidence/seal.key (mode 0600).
+	EvidenceKeyName string
+	// Offline configures the Offline verifier; its zero value takes
+	// scanned or PDF reports and refuses signed (.p7m) ones. Now and Logger
+	// default to this Config's.
+	Offline recognition.OfflineConfig
+	// SignID configures the Sign ID verifier (trust anchors, CRLs, the
+	// antivirus scanner). Nil means Sign ID cannot be recognised from
+	// uploads. Now and Logger default to this Config's.
+	SignID *recognition.SignIDConfig
 }
 
 // Validate names the first bad field of c.

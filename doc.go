@@ -40,6 +40,8 @@
 //	CreateDraft, UpdateDraft, DeleteOrder   the request (operator)
 //	Submit                                  draft → to_identify
 //	RecordRecognition                       to_identify → to_issue (IR, RAO), from a sealed evidence bundle
+//	Recognise                               the same, from uploaded artefacts (Offline, Sign ID): verified,
+//	                                        then sealed with the platform's evidence key (ca.EvidenceSeal)
 //	Issue                                   to_issue → active (RAO): two-phase issuance, codes, envelope
 //	Suspend, Reactivate, Revoke             active ⇄ suspended → revoked (RAO)
 //	ResendEnvelope                          the same codes under a new passphrase (RAO)

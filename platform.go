@@ -50,6 +50,7 @@ type Platform struct {
 	evidence  *x509.CertPool
 	holderID  string // the scheduler's lease holder name
 	pub       *publication
+	rec       *recognisers // recognition from uploads (recognise_method.go)
 
 	wake      chan struct{}
 	wakeMu    sync.Mutex
@@ -163,6 +164,10 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 	if p.evidence == nil {
 		p.evidence = x509.NewCertPool()
 		p.evidence.AddCert(h.Root())
+	}
+	// Recognition from uploads: evidence seal and verifiers (recognise_method.go).
+	if p.rec, err = p.openRecognisers(ctx); err != nil {
+		return nil, &Error{Op: "open", Err: err}
 	}
 	p.holderID = "platform-" + newID("")
 	ok = true

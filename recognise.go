@@ -16,7 +16,8 @@ func evidenceID(orderID string) string { return orderID + ".e" }
 // RecordRecognition records the applicant's recognition (to_identify →
 // to_issue) from a sealed evidence bundle made by package recognition's
 // verifiers and Sealer. The bundle is verified offline against the evidence
-// roots (Config.EvidenceRoots); its manifest must name this order, the
+// roots (Config.EvidenceRoots, and the platform's own evidence seal
+// certificate); its manifest must name this order, the
 // order's recognition method and applicant (tax code and names), the
 // operator's organisation, pass every check and include the privacy
 // consent; a usage-limited recognition (SPID) is accepted only for a

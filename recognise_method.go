@@ -1,0 +1,165 @@
+package registra
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/registra-pki/registra/access"
+	"github.com/registra-pki/registra/lifecycle"
+	"github.com/registra-pki/registra/recognition"
+)
+
+// recognisers are the verifiers [Platform.Recognise] runs and the
+// platform's evidence seal.
+type recognisers struct {
+	seal    *evidenceSeal
+	offline *recognition.Offline
+	signID  *recognition.SignID // nil without Config.SignID
+}
+
+// openRecognisers opens the evidence seal and builds the verifiers, and
+// makes the evidence pool trust the seal's certificate in addition to
+// Config.EvidenceRoots (or the platform's root). The caller's pool is
+// cloned, never modified.
+func (p *Platform) openRecognisers(ctx context.Context) (*recognisers, error) {
+	seal, err := p.openEvidenceSeal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := &recognisers{seal: seal}
+	oc := p.cfg.Offline
+	if oc.Now == nil {
+		oc.Now = p.now
+	}
+	if oc.Logger == nil {
+		oc.Logger = p.log
+	}
+	if r.offline, err = recognition.NewOffline(oc); err != nil {
+		return nil, &Error{Op: "open", Kind: ErrInvalidInput, Err: fmt.Errorf("Config.Offline: %w", err)}
+	}
+	if p.cfg.SignID != nil {
+		sc := *p.cfg.SignID
+		if sc.Now == nil {
+			sc.Now = p.now
+		}
+		if sc.Logger == nil {
+			sc.Logger = p.log
+		}
+		if r.signID, err = recognition.NewSignID(sc); err != nil {
+			return nil, &Error{Op: "open", Kind: ErrInvalidInput, Err: fmt.Errorf("Config.SignID: %w", err)}
+		}
+	}
+	// The seal's certificate is an anchor of its own: trusting it alone,
+	// rather than every certificate of the platform's root, keeps holder
+	// certificates from counting as evidence seals when EvidenceRoots names
+	// another CA.
+	pool := p.evidence.Clone()
+	pool.AddCert(seal.cert)
+	p.evidence = pool
+	return r, nil
+}
+
+// Recognise records the applicant's recognition (to_identify → to_issue)
+// from the artefacts an operator uploads, instead of a bundle sealed
+// elsewhere: it runs the verifier of the order's recognition method on s,
+// seals the evidence with the platform's evidence key (ca.EvidenceSeal) and
+// records it with [Platform.RecordRecognition], with the same
+// authorisation, audit and status transition.
+//
+// The platform fills s.OrderID, s.Applicant (the order's applicant),
+// s.Operator (the acting operator, in the highest role that recognises)
+// and s.Consents (the applicant's consents) itself: values given there are
+// replaced. The caller gives the uploads, the recognising officer when the
+// uploader did not see the applicant, and the method's own fields.
+//
+// Methods: Offline (signed paper form, recognition report as a scan, PDF
+// or signed .p7m, identity document images); Sign ID (the applicant's
+// .p7m) only when Config.SignID is set, else ErrInvalidInput naming it as
+// unavailable. The other methods need steps with the applicant (OTP, video
+// callback, SPID login) and are recorded with RecordRecognition.
+//
+// Preconditions, in the order checked: the order exists in the actor's
+// organisation (else ErrNotFound); the actor may record recognitions and
+// the order is to_identify (ErrPermission, ErrTransition; audited as
+// refused); the method is one of the above; the verifier passes
+// (ErrInvalidInput, with the recognition package's *InputError or
+// *VerificationError in the chain). Nothing is stored on refusal.
+func (p *Platform) Recognise(ctx context.Context, a Actor, orderID string, s recognition.Submission) (*Order, error) {
+	const op = "order.recognise"
+	oc, err := p.loadOrder(ctx, a, orderID)
+	if err != nil {
+		return nil, err
+	}
+	defer oc.snap.Close()
+	if _, err := p.decide(ctx, oc, lifecycle.ActionRecordRecognition, lifecycle.Input{}, p.clock()); err != nil {
+		return nil, err
+	}
+	in, _, err := p.application(ctx, oc.snap, orderID)
+	if err != nil {
+		return nil, err
+	}
+	var v recognition.Verifier
+	switch in.Method {
+	case recognition.MethodOffline:
+		v = p.rec.offline
+	case recognition.MethodSignID:
+		if p.rec.signID == nil {
+			return nil, &Error{Op: op, Kind: ErrInvalidInput,
+				Err: errors.New("sign id is unavailable: the platform has no Config.SignID (trust anchors, CRLs, antivirus scanner)")}
+		}
+		if err := p.rec.signID.Available(); err != nil {
+			return nil, &Error{Op: op, Kind: ErrInvalidInput, Err: fmt.Errorf("sign id is unavailable: %w", err)}
+		}
+		v = p.rec.signID
+	default:
+		return nil, fieldErr("method", "recognition "+in.Method.String()+" is not made from uploads; record its sealed evidence instead")
+	}
+	ap := in.Applicant
+	s.OrderID = orderID
+	s.Applicant = recognition.Applicant{TaxCode: ap.TaxCode, GivenName: ap.FirstName, Surname: ap.Surname,
+		DateOfBirth: ap.BirthDate.Format(time.DateOnly), Email: ap.Email, Mobile: ap.Mobile}
+	s.Operator = recognition.Operator{ID: oc.aop.ID, Name: oc.aop.Username, Role: recognitionRole(oc.aop.Roles),
+		Org: oc.order.OrgID, Unit: oc.order.UnitID}
+	s.Consents = []recognition.Consent{{Name: recognition.ConsentPrivacy, Given: ap.PrivacyConsent},
+		{Name: "marketing", Given: ap.MarketingConsent}}
+	ev, err := v.Verify(ctx, s)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	sealed, err := p.rec.seal.sealer.Seal(ctx, &ev)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return p.RecordRecognition(ctx, a, orderID, sealed)
+}
+
+// recognitionRole is the role an operator recognises in: the highest of
+// their roles, as the evidence records it.
+func recognitionRole(rs []access.Role) recognition.Role {
+	best := recognition.RoleOperator
+	rank := map[recognition.Role]int{recognition.RoleOperator: 0, recognition.RoleIR: 1, recognition.RoleRAO: 2, recognition.RoleMasterRAO: 3}
+	for _, r := range rs {
+		var rr recognition.Role
+		switch r {
+		case access.RoleIR:
+			rr = recognition.RoleIR
+		case access.RoleRAO:
+			rr = recognition.RoleRAO
+		case access.RoleMasterRAO:
+			rr = recognition.RoleMasterRAO
+		default:
+			continue
+		}
+		if rank[rr] > rank[best] {
+			best = rr
+		}
+	}
+	return best
+}
+
+// EvidenceSealCertificate returns the certificate of the platform's
+// evidence-sealing key (profile ca.EvidenceSeal), issued by the issuing CA.
+func (p *Platform) EvidenceSealCertificate() *x509.Certificate { return p.rec.seal.cert }

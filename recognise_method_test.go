@@ -1,0 +1,209 @@
+package registra_test
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	registra "github.com/registra-pki/registra"
+	"github.com/registra-pki/registra/access"
+	"github.com/registra-pki/registra/ca"
+	"github.com/registra-pki/registra/lifecycle"
+	"github.com/registra-pki/registra/recognition"
+	"github.com/registra-pki/registra/recognition/recognitiontest"
+)
+
+// offlineUploads are the uploads of an Offline recognition of order id.
+func offlineUploads(id string) []recognition.Upload {
+	return []recognition.Upload{
+		{Kind: recognition.KindDocumentFront, Name: "front.jpg", Data: recognitiontest.JPEG("front " + id)},
+		{Kind: recognition.KindDocumentBack, Name: "back.png", Data: recognitiontest.PNG("back " + id)},
+		{Kind: recognition.KindSignedPaperForm, Name: "form.pdf", Data: recognitiontest.PDF("request form " + id)},
+		{Kind: recognition.KindReport, Name: "report.pdf", Data: recognitiontest.PDF("report " + id)},
+	}
+}
+
+// submittedOrder creates and submits Order(i) in org.
+func submittedOrder(t *testing.T, env *testEnv, org string, i int, edit func(*registra.OrderInput)) *registra.Order {
+	t.Helper()
+	ctx := context.Background()
+	op := env.User(org, access.RoleOperator)
+	in := env.Order(i)
+	if edit != nil {
+		edit(&in)
+	}
+	o, err := env.P.CreateDraft(ctx, op.Actor, in)
+	require.NoError(t, err)
+	o, err = env.P.Submit(ctx, op.Actor, o.ID)
+	require.NoError(t, err)
+	return o
+}
+
+// evidenceRefs returns the number of evidence references of an order
+// (application data included).
+func evidenceRefs(t *testing.T, env *testEnv, orderID string) int {
+	t.Helper()
+	snap, err := env.P.Store().Snapshot(context.Background())
+	require.NoError(t, err)
+	defer snap.Close()
+	refs, err := snap.OrderEvidence(orderID)
+	require.NoError(t, err)
+	return len(refs)
+}
+
+func TestRecogniseOffline(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := openEnv(t)
+	officer := &recognition.Officer{ID: userName(orgA, access.RoleRAO), GivenName: "Anna", Surname: "Bianchi",
+		TaxCode: "BNCNNA80A41H501R", Role: recognition.RoleRAO}
+
+	tests := []struct {
+		name    string
+		role    access.Role
+		officer *recognition.Officer
+		by      string // recognised_by in the manifest
+	}{
+		{name: "rao", role: access.RoleRAO, by: userName(orgA, access.RoleRAO)},
+		{name: "ir with officer", role: access.RoleIR, officer: officer, by: officer.ID},
+		{name: "master rao", role: access.RoleMasterRAO, by: userName(orgA, access.RoleMasterRAO)},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := submittedOrder(t, env, orgA, 10+i, nil)
+			u := env.User(orgA, tc.role)
+			got, err := env.P.Recognise(ctx, u.Actor, o.ID, recognition.Submission{
+				Officer: tc.officer, Uploads: offlineUploads(o.ID)})
+			require.NoError(t, err)
+			assert.Equal(t, lifecycle.StatusToIssue, got.Status)
+
+			// The stored bundle is sealed by the platform's evidence key and
+			// verifies offline against the platform's root.
+			snap, err := env.P.Store().Snapshot(ctx)
+			require.NoError(t, err)
+			defer snap.Close()
+			ref, err := snap.Evidence(o.ID + ".e")
+			require.NoError(t, err)
+			assert.Equal(t, "offline", ref.Method)
+			require.Len(t, ref.Blobs, 5) // signature + four artefacts
+			sig, err := env.P.Store().Blobs().Get(ctx, ref.Blobs[0])
+			require.NoError(t, err)
+			sealed := &recognition.Sealed{Signature: sig, Artefacts: map[recognition.Digest][]byte{}}
+			for _, h := range ref.Blobs[1:] {
+				d, err := recognition.ParseDigest(h)
+				require.NoError(t, err)
+				sealed.Artefacts[d], err = env.P.Store().Blobs().Get(ctx, h)
+				require.NoError(t, err)
+			}
+			roots := x509.NewCertPool()
+			roots.AddCert(env.P.Hierarchy().Root())
+			vb, err := recognition.VerifySealed(sealed, recognition.SealVerifyOptions{Roots: roots})
+			require.NoError(t, err)
+			assert.True(t, vb.Sealer.Equal(env.P.EvidenceSealCertificate()))
+			assert.Equal(t, o.ID, vb.Manifest.OrderID)
+			assert.Equal(t, u.Username, vb.Manifest.Operator.ID)
+			assert.Equal(t, recognition.Role(tc.role.String()), vb.Manifest.Operator.Role)
+			assert.Equal(t, tc.by, vb.Manifest.Attributes["recognised_by"])
+			assert.Equal(t, o.Input.Applicant.TaxCode, vb.Manifest.Applicant.TaxCode)
+		})
+	}
+}
+
+func TestRecogniseRefusals(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := openEnv(t)
+	rao := env.User(orgA, access.RoleRAO)
+	o := submittedOrder(t, env, orgA, 1, nil)
+	signID := submittedOrder(t, env, orgA, 2, func(in *registra.OrderInput) { in.Method = recognition.MethodSignID })
+	liveID := submittedOrder(t, env, orgA, 3, func(in *registra.OrderInput) { in.Method = recognition.MethodLiveID })
+	refs := evidenceRefs(t, env, o.ID)
+
+	without := func(kind recognition.ArtefactKind) []recognition.Upload {
+		var out []recognition.Upload
+		for _, u := range offlineUploads(o.ID) {
+			if u.Kind != kind {
+				out = append(out, u)
+			}
+		}
+		return out
+	}
+	wrongType := offlineUploads(o.ID)
+	wrongType[2].Data = []byte("plain text, not a PDF")
+
+	tests := []struct {
+		name    string
+		actor   registra.Actor
+		orderID string
+		uploads []recognition.Upload
+		wantErr error
+	}{
+		{name: "missing signed form", actor: rao.Actor, orderID: o.ID, uploads: without(recognition.KindSignedPaperForm), wantErr: recognition.ErrInvalidInput},
+		{name: "missing report", actor: rao.Actor, orderID: o.ID, uploads: without(recognition.KindReport), wantErr: recognition.ErrInvalidInput},
+		{name: "wrong type", actor: rao.Actor, orderID: o.ID, uploads: wrongType, wantErr: registra.ErrInvalidInput},
+		{name: "plain operator", actor: env.User(orgA, access.RoleOperator).Actor, orderID: o.ID, uploads: offlineUploads(o.ID), wantErr: registra.ErrPermission},
+		{name: "other organisation", actor: env.User(orgB, access.RoleRAO).Actor, orderID: o.ID, uploads: offlineUploads(o.ID), wantErr: registra.ErrNotFound},
+		{name: "sign id unavailable", actor: rao.Actor, orderID: signID.ID, uploads: offlineUploads(signID.ID), wantErr: registra.ErrInvalidInput},
+		{name: "live id not from uploads", actor: rao.Actor, orderID: liveID.ID, uploads: offlineUploads(liveID.ID), wantErr: registra.ErrInvalidInput},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := env.P.Recognise(ctx, tc.actor, tc.orderID, recognition.Submission{Uploads: tc.uploads})
+			require.ErrorIs(t, err, tc.wantErr)
+			if errors.Is(tc.wantErr, recognition.ErrInvalidInput) {
+				require.ErrorIs(t, err, registra.ErrInvalidInput)
+			}
+		})
+	}
+	// Nothing changed.
+	for _, id := range []string{o.ID, signID.ID, liveID.ID} {
+		got, err := env.P.GetOrder(ctx, rao.Actor, id)
+		require.NoError(t, err)
+		assert.Equal(t, lifecycle.StatusToIdentify, got.Status)
+	}
+	assert.Equal(t, refs, evidenceRefs(t, env, o.ID))
+
+	// A recognised order cannot be recognised again.
+	_, err := env.P.Recognise(ctx, rao.Actor, o.ID, recognition.Submission{Uploads: offlineUploads(o.ID)})
+	require.NoError(t, err)
+	_, err = env.P.Recognise(ctx, rao.Actor, o.ID, recognition.Submission{Uploads: offlineUploads(o.ID)})
+	require.ErrorIs(t, err, registra.ErrTransition)
+}
+
+// TestEvidenceSealKey checks the platform's evidence key and certificate:
+// the ca.EvidenceSeal profile, issued by the issuing CA, a software key of
+// mode 0600 under the data directory, both reused on reopen.
+func TestEvidenceSealKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := newTestClock(testStart)
+	dir := t.TempDir()
+	p, err := registra.Open(ctx, envConfig(dir, clock, nil))
+	require.NoError(t, err)
+	c := p.EvidenceSealCertificate()
+	require.NoError(t, c.CheckSignatureFrom(p.Hierarchy().Issuing()))
+	assert.Equal(t, x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment, c.KeyUsage)
+	assert.Empty(t, c.ExtKeyUsage)
+	assert.Equal(t, "registra Evidence Seal", c.Subject.CommonName)
+	assert.Equal(t, testStart.Add(ca.EvidenceSeal.DefaultValidity), c.NotAfter)
+	fi, err := os.Stat(filepath.Join(dir, "evidence", "seal.key"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	require.NoError(t, p.Close())
+
+	p, err = registra.Open(ctx, envConfig(dir, clock, nil))
+	require.NoError(t, err)
+	assert.True(t, c.Equal(p.EvidenceSealCertificate()), "the certificate is issued once")
+	require.NoError(t, p.Close())
+
+	// A readable key file is refused, and nothing is rewritten.
+	require.NoError(t, os.Chmod(filepath.Join(dir, "evidence", "seal.key"), 0o644))
+	_, err = registra.Open(ctx, envConfig(dir, clock, nil))
+	require.ErrorContains(t, err, "group and others must have no access")
+}

@@ -61,6 +61,7 @@ func (a *API) routes() {
 	a.routesOrders()
 	a.routesProducts()
 	a.routesRecognition()
+	a.routesRecognise()
 	a.routesSearch()
 }
 

@@ -1,0 +1,103 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"mime/multipart"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	registra "github.com/registra-pki/registra"
+	"github.com/registra-pki/registra/recognition"
+	"github.com/registra-pki/registra/recognition/recognitiontest"
+)
+
+// form encodes files (field → content) and values as multipart/form-data.
+func form(t *testing.T, files map[string][]byte, values map[string]string) (string, *bytes.Buffer) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for name, b := range files {
+		fw, err := mw.CreateFormFile(name, name+".bin")
+		require.NoError(t, err)
+		_, err = fw.Write(b)
+		require.NoError(t, err)
+	}
+	for k, v := range values {
+		require.NoError(t, mw.WriteField(k, v))
+	}
+	require.NoError(t, mw.Close())
+	return mw.FormDataContentType(), &buf
+}
+
+// submittedOrder makes an Offline order waiting for recognition through the
+// library.
+func (e *env) submittedOrder(t *testing.T, a registra.Actor, i int, m recognition.Method) string {
+	t.Helper()
+	ctx := context.Background()
+	o, err := e.p.CreateDraft(ctx, a, registra.OrderInput{ProductType: registra.ProductRemoteSignature, Method: m,
+		Applicant: benchApplicant(t, i, e.clock.Now())})
+	require.NoError(t, err)
+	_, err = e.p.Submit(ctx, a, o.ID)
+	require.NoError(t, err)
+	return o.ID
+}
+
+func TestRecogniseOffline(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rao := e.operator(demoOrg, demoUnit, "rao1", "rao")
+	ir := e.operator(demoOrg, demoUnit, "ir1", "ir")
+	op := e.operator(demoOrg, demoUnit, "op1", "operator")
+	actor, err := e.p.Authenticate(context.Background(), rao)
+	require.NoError(t, err)
+	files := func(id string) map[string][]byte {
+		return map[string][]byte{
+			"signed_paper_form":  recognitiontest.PDF("form " + id),
+			"recognition_report": recognitiontest.PDF("report " + id),
+			"document_front":     recognitiontest.JPEG("front " + id),
+			"document_back":      recognitiontest.PNG("back " + id),
+		}
+	}
+	post := func(token, id string, f map[string][]byte, v map[string]string) response {
+		ct, body := form(t, f, v)
+		return e.send(http.MethodPost, "/v1/orders/"+id+"/recognition/offline", token, ct, body, nil)
+	}
+
+	// Refusals first: nothing changes.
+	id := e.submittedOrder(t, actor, 1, recognition.MethodOffline)
+	noForm := files(id)
+	delete(noForm, "signed_paper_form")
+	assertProblem(t, post(rao, id, noForm, nil), http.StatusBadRequest, "invalid-request")
+	noReport := files(id)
+	delete(noReport, "recognition_report")
+	assertProblem(t, post(rao, id, noReport, nil), http.StatusBadRequest, "invalid-input")
+	wrongType := files(id)
+	wrongType["signed_paper_form"] = []byte("plain text is not a scan")
+	assertProblem(t, post(rao, id, wrongType, nil), http.StatusBadRequest, "invalid-input")
+	assertProblem(t, post(op, id, files(id), nil), http.StatusForbidden, "permission-denied")
+	assertProblem(t, post(rao, "o-unknown", files(id), nil), http.StatusNotFound, "not-found")
+	assertProblem(t, post(rao, id, files(id), map[string]string{"officer_role": "wizard"}), http.StatusBadRequest, "invalid-request")
+	assert.Equal(t, "to_identify", e.do(http.MethodGet, "/v1/orders/"+id, rao, nil).body["status"])
+
+	// A RAO recognises; an IR names the officer who saw the applicant.
+	r := post(rao, id, files(id), nil)
+	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
+	assert.Equal(t, "to_issue", r.body["status"])
+	assertProblem(t, post(rao, id, files(id), nil), http.StatusConflict, "transition-not-allowed")
+
+	id2 := e.submittedOrder(t, actor, 2, recognition.MethodOffline)
+	r = post(ir, id2, files(id2), map[string]string{"officer_id": "rao1", "officer_given_name": "Anna",
+		"officer_surname": "Bianchi", "officer_tax_code": "BNCNNA80A41H501R", "officer_role": "rao"})
+	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
+	assert.Equal(t, "to_issue", r.body["status"])
+
+	// Sign ID needs the platform's Sign ID configuration.
+	id3 := e.submittedOrder(t, actor, 3, recognition.MethodSignID)
+	ct, body := form(t, map[string][]byte{"signed_form": []byte("not a p7m")}, nil)
+	assertProblem(t, e.send(http.MethodPost, "/v1/orders/"+id3+"/recognition/sign-id", rao, ct, body, nil),
+		http.StatusBadRequest, "invalid-input")
+}

@@ -381,8 +381,36 @@ func (s *server) recognise(token, id string, bundle []byte) reply {
 	return r
 }
 
+// recogniseOffline uploads the artefacts of an Offline recognition of order
+// id; the server verifies and seals them with its own evidence key.
+func (s *server) recogniseOffline(token, id string) reply {
+	s.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, f := range []struct {
+		field string
+		data  []byte
+	}{
+		{"signed_paper_form", recognitiontest.PDF("request form " + id)},
+		{"recognition_report", recognitiontest.PDF("report " + id)},
+		{"document_front", recognitiontest.JPEG("front " + id)},
+		{"document_back", recognitiontest.PNG("back " + id)},
+	} {
+		fw, err := mw.CreateFormFile(f.field, f.field)
+		require.NoError(s.t, err)
+		_, err = fw.Write(f.data)
+		require.NoError(s.t, err)
+	}
+	require.NoError(s.t, mw.Close())
+	r, err := s.try(http.MethodPost, "/v1/orders/"+id+"/recognition/offline", token, mw.FormDataContentType(), buf.Bytes())
+	require.NoError(s.t, err)
+	return r
+}
+
 // issued takes applicant i through draft, submit, recognition and issuance
-// by the RAO, and returns the product.
+// by the RAO, and returns the product. The recognition is a bundle sealed
+// with sealer, or, when sealer is nil, the uploaded artefacts sealed by the
+// server.
 func (s *server) issued(t *testing.T, token, org, rao string, sealer *recognition.Sealer, i int) map[string]any {
 	t.Helper()
 	a, snap := applicant(t, i)
@@ -392,7 +420,11 @@ func (s *server) issued(t *testing.T, token, org, rao string, sealer *recognitio
 	r = s.do(http.MethodPost, "/v1/orders/"+id+"/submit", token, nil)
 	require.Equalf(t, http.StatusOK, r.status, "submit: %s", r.raw)
 	require.Equal(t, "to_identify", r.body["status"])
-	r = s.recognise(token, id, evidence(t, sealer, id, org, rao, snap))
+	if sealer != nil {
+		r = s.recognise(token, id, evidence(t, sealer, id, org, rao, snap))
+	} else {
+		r = s.recogniseOffline(token, id)
+	}
 	require.Equalf(t, http.StatusOK, r.status, "recognition: %s", r.raw)
 	require.Equal(t, "to_issue", r.body["status"])
 	r = s.do(http.MethodPost, "/v1/orders/"+id+"/issue", token, map[string]any{"passphrase": map[string]any{"use_tax_code": true}})

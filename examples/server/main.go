@@ -151,6 +151,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cfg.KeyManager = tok
 		cfg.CAKeyNames = ca.KeyNames{Root: hsmName("registra-root"), Issuing: hsmName("registra-issuing"), OCSP: hsmName("registra-ocsp")}
 		cfg.HolderKeyName = func(productID string) string { return hsmName("holder-" + productID) }
+		cfg.EvidenceKeyName = hsmName("registra-evidence-seal")
 	}
 	p, err := registra.Open(ctx, cfg)
 	if err != nil {

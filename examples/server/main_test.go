@@ -26,7 +26,7 @@ import (
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
 	openssl := testutil.RequireTool(t, "openssl", "openssl")
-	sealer, roots := evidenceCA(t)
+	_, roots := evidenceCA(t)
 	dir, api, pub := t.TempDir(), freeAddr(t), freeAddr(t)
 	s := startServer(t, dir, api, pub, roots)
 
@@ -41,7 +41,7 @@ func TestEndToEnd(t *testing.T) {
 
 	rao := s.operator(adminToken, demoOrg, "rao1", "rao")
 	token := s.login(rao)
-	product := s.issued(t, token, demoOrg, rao.name, sealer, 1)
+	product := s.issued(t, token, demoOrg, rao.name, nil, 1) // artefacts uploaded, sealed by the server
 	productID := product["id"].(string)
 	certs := product["certificates"].([]any)
 	require.Len(t, certs, 1)

@@ -2,9 +2,7 @@ package registra_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,7 +13,6 @@ import (
 	registra "github.com/registra-pki/registra"
 	"github.com/registra-pki/registra/access"
 	"github.com/registra-pki/registra/access/accesstest"
-	"github.com/registra-pki/registra/envelope"
 	"github.com/registra-pki/registra/store"
 )
 
@@ -313,57 +310,4 @@ func TestExpiredSessionsCleanedUp(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, p.Close())
 	assert.Empty(t, sessions(), "the pass after their end deleted them")
-}
-
-// TestImportLegacyAccounts: a directory whose credentials and unit parents
-// were kept in Dir/accounts (before they were in the store) is imported
-// once at Open: the operator logs in with the same password and TOTP
-// secret, the unit gets its parent, and the directory is renamed.
-func TestImportLegacyAccounts(t *testing.T) {
-	t.Parallel()
-	env := openEnv(t)
-	ctx := context.Background()
-	require.NoError(t, env.P.Close())
-
-	// The store as an older platform left it: an operator without
-	// credentials, a secondary unit without its parent.
-	st, err := store.Open(ctx, store.Config{Dir: filepath.Join(env.Dir, "store")})
-	require.NoError(t, err)
-	_, err = st.Apply(ctx, &store.Batch{Commands: []store.Command{
-		store.PutUnit{Unit: store.Unit{ID: orgB + ":desk", OrgID: orgB, Name: "Desk"}},
-		store.PutOperator{Operator: store.Operator{ID: "legacy", OrgID: orgB, UnitID: orgB + ":main", Username: "legacy", Role: "rao"}},
-	}})
-	require.NoError(t, err)
-	require.NoError(t, st.Close())
-
-	secret := access.TOTPSecret("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
-	hash, err := access.HashPassword(accesstest.Password, accesstest.CheapParams(), rand.Reader)
-	require.NoError(t, err)
-	kf, err := envelope.OpenKeyFile(envelope.KeyFileConfig{Dir: filepath.Join(env.Dir, "vault")})
-	require.NoError(t, err)
-	plain, err := json.Marshal(map[string]any{"password_hash": hash.Reveal(), "totp_secret": secret.Reveal(), "confirmed": true})
-	require.NoError(t, err)
-	sealed, err := kf.Seal(ctx, plain, []byte("registra accounts v1 operator legacy"))
-	require.NoError(t, err)
-	legacy := filepath.Join(env.Dir, "accounts")
-	require.NoError(t, os.MkdirAll(filepath.Join(legacy, "operators"), 0o700))
-	require.NoError(t, os.MkdirAll(filepath.Join(legacy, "organisations"), 0o700))
-	require.NoError(t, os.WriteFile(filepath.Join(legacy, "operators", "legacy.sealed"), sealed, 0o600))
-	units, err := json.Marshal([]registra.Unit{{ID: "main", Name: "Main office"}, {ID: "desk", Name: "Desk", Parent: "main"}})
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(legacy, "organisations", orgB+".json"), units, 0o600))
-
-	p, err := registra.Open(ctx, envConfig(env.Dir, env.Clock, env.EvidenceCA))
-	require.NoError(t, err)
-	defer p.Close()
-	env.Advance(30 * time.Second)
-	s, err := p.Login(ctx, "legacy", accesstest.Password, accesstest.Code(t, secret, env.Now()))
-	require.NoError(t, err, "the imported credentials log in")
-	org, err := p.Organisation(ctx, s.Actor, orgB)
-	require.NoError(t, err)
-	assert.Contains(t, org.Units, registra.Unit{ID: "desk", Name: "Desk", Parent: "main"})
-	_, err = os.Stat(legacy)
-	assert.ErrorIs(t, err, os.ErrNotExist)
-	_, err = os.Stat(legacy + ".imported")
-	assert.NoError(t, err)
 }

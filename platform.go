@@ -160,9 +160,6 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 	if err := p.openPublication(); err != nil {
 		return nil, &Error{Op: "open", Err: err}
 	}
-	if err := p.importLegacyAccounts(ctx); err != nil {
-		return nil, &Error{Op: "open", Err: err}
-	}
 	p.evidence = cfg.EvidenceRoots
 	if p.evidence == nil {
 		p.evidence = x509.NewCertPool()

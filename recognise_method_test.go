@@ -1,12 +1,15 @@
 package registra_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -206,4 +209,75 @@ func TestEvidenceSealKey(t *testing.T) {
 	require.NoError(t, os.Chmod(filepath.Join(dir, "evidence", "seal.key"), 0o644))
 	_, err = registra.Open(ctx, envConfig(dir, clock, nil))
 	require.ErrorContains(t, err, "group and others must have no access")
+}
+
+// scanVerdict is a Scanner with a fixed verdict (the ClamAV scanner is
+// tested against a real clamd in package recognition).
+type scanVerdict struct{ clean bool }
+
+func (s scanVerdict) Scan(_ context.Context, r io.Reader) (recognition.ScanResult, error) {
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return recognition.ScanResult{}, err
+	}
+	if !s.clean {
+		return recognition.ScanResult{Threat: "Test.Threat", Engine: "verdict"}, nil
+	}
+	return recognition.ScanResult{Clean: true, Engine: "verdict"}, nil
+}
+
+// TestRecogniseSignID recognises from the applicant's qualified signature
+// when the platform has a Sign ID configuration; an infected file or another
+// signer is refused and changes nothing.
+func TestRecogniseSignID(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	start := time.Now()
+	qroot := recognitiontest.NewRoot(t, "Qualified Test Root", start.AddDate(-2, 0, 0), start.AddDate(10, 0, 0))
+	qca := qroot.NewIntermediate(t, "Qualified Test CA")
+	crl := qca.CRL(t, start.Add(-time.Hour), start.Add(48*time.Hour), start.Add(-time.Hour))
+	verdict := &scanVerdict{clean: true}
+	var scanner recognition.Scanner = verdict
+	// SignP7M stamps the real time as the signing time, so the Sign ID
+	// verifier reads the real clock while the platform keeps its test clock.
+	env := openEnv(t, withConfig(func(c *registra.Config) {
+		c.SignID = &recognition.SignIDConfig{Roots: qroot.Pool(), CRLs: recognition.StaticCRLs{crl}, Scanner: scanner, Now: time.Now}
+	}))
+	rao := env.User(orgA, access.RoleRAO)
+	o := submittedOrder(t, env, orgA, 1, func(in *registra.OrderInput) { in.Method = recognition.MethodSignID })
+	a := o.Input.Applicant
+	person := recognitiontest.Person{GivenName: a.FirstName, Surname: a.Surname, TaxCode: a.TaxCode, Qualified: true,
+		NonRepudiation: true, NotBefore: start.AddDate(-1, 0, 0), NotAfter: start.AddDate(1, 0, 0)}
+	cert, key := qca.Issue(t, person)
+	form := recognitiontest.PDF("request form " + o.ID)
+	p7m := recognitiontest.SignP7M(t, form, cert, key, qca.Chain(), recognitiontest.SignOptions{})
+	other := person
+	other.GivenName = "Someone"
+	ocert, okey := qca.Issue(t, other)
+	upload := func(b []byte) recognition.Submission {
+		return recognition.Submission{Uploads: []recognition.Upload{{Kind: recognition.KindSignedForm, Name: "form.pdf.p7m", Data: b},
+			{Kind: recognition.KindDocumentBoth, Name: "document.jpg", Data: recognitiontest.JPEG("document " + o.ID)}}}
+	}
+
+	_, err := env.P.Recognise(ctx, rao.Actor, o.ID, upload(recognitiontest.SignP7M(t, form, ocert, okey, qca.Chain(), recognitiontest.SignOptions{})))
+	require.ErrorIs(t, err, recognition.ErrIdentityMismatch)
+	require.ErrorIs(t, err, registra.ErrInvalidInput)
+	tampered := append([]byte(nil), p7m...)
+	i := bytes.Index(tampered, []byte("request form"))
+	require.Positive(t, i)
+	tampered[i] ^= 1
+	_, err = env.P.Recognise(ctx, rao.Actor, o.ID, upload(tampered))
+	require.ErrorIs(t, err, recognition.ErrVerification)
+	verdict.clean = false
+	_, err = env.P.Recognise(ctx, rao.Actor, o.ID, upload(p7m))
+	require.ErrorIs(t, err, recognition.ErrInfected)
+	verdict.clean = true
+	refs := evidenceRefs(t, env, o.ID)
+	got, err := env.P.GetOrder(ctx, rao.Actor, o.ID)
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.StatusToIdentify, got.Status)
+
+	got, err = env.P.Recognise(ctx, rao.Actor, o.ID, upload(p7m))
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.StatusToIssue, got.Status)
+	assert.Equal(t, refs+1, evidenceRefs(t, env, o.ID))
 }

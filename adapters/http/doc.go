@@ -17,6 +17,18 @@
 // platform against the lifecycle permission table, within the operator's
 // organisation: another organisation's objects are not found.
 //
+// # Recognition
+//
+// An order is recognised either from a sealed evidence bundle made elsewhere
+// (POST /v1/orders/{id}/recognition, multipart field "bundle"), or from the
+// artefacts themselves: POST /v1/orders/{id}/recognition/offline (signed paper
+// form, recognition report, document images, and the recognising officer's
+// details as form fields) and POST /v1/orders/{id}/recognition/sign-id (the
+// applicant's .p7m), both multipart/form-data within MaxUploadBytes. The
+// platform verifies them, seals the evidence with its own evidence key and
+// records it (Platform.Recognise); file types are sniffed, never taken from
+// the declared Content-Type.
+//
 // # Errors
 //
 // [Problems] is the one table from sentinel errors to problem types, matched

@@ -67,11 +67,21 @@ func newEnv(t testing.TB) *env {
 // log.
 func newEnvLogged(t testing.TB, log *slog.Logger) *env {
 	t.Helper()
+	return newEnvWith(t, log, nil)
+}
+
+// newEnvWith is newEnvLogged with edit applied to the platform's
+// configuration before it is opened.
+func newEnvWith(t testing.TB, log *slog.Logger, edit func(*registra.Config)) *env {
+	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, clock: &clock{}}
 	cfg := cheapConfig(t.TempDir())
 	cfg.Now = e.clock.Now
 	cfg.Logger = log
+	if edit != nil {
+		edit(&cfg)
+	}
 	evca := recognitiontest.NewRoot(t, "Evidence Test CA", time.Now().AddDate(-1, 0, 0), time.Now().AddDate(10, 0, 0))
 	cfg.EvidenceRoots = evca.Pool()
 	evCert, evKey := evca.IssueEvidenceCert(t)

@@ -35,7 +35,10 @@ type OfflineRecognitionInput struct {
 type SignIDRecognitionInput struct {
 	ID      string `path:"id" maxLength:"64" doc:"The order ID."`
 	RawBody huma.MultipartFormFiles[struct {
-		SignedForm huma.FormFile `form:"signed_form" contentType:"application/octet-stream" required:"true" doc:"The request form signed by the applicant with a qualified signature (.p7m, CAdES)."`
+		SignedForm    huma.FormFile `form:"signed_form" contentType:"application/octet-stream" required:"true" doc:"The request form signed by the applicant with a qualified signature (.p7m, CAdES)."`
+		DocumentFront huma.FormFile `form:"document_front" contentType:"application/octet-stream" required:"false" doc:"Front of the identity document (JPEG, PNG, PDF)."`
+		DocumentBack  huma.FormFile `form:"document_back" contentType:"application/octet-stream" required:"false" doc:"Back of the identity document."`
+		DocumentBoth  huma.FormFile `form:"document_both" contentType:"application/octet-stream" required:"false" doc:"One image with both sides of the identity document."`
 	}]
 }
 
@@ -49,24 +52,15 @@ func (a *API) routesRecognise() {
 		Tags: []string{"orders"}, MaxBodyBytes: a.cfg.MaxUploadBytes + 1, Errors: []int{http.StatusConflict}},
 		secure, func(ctx context.Context, in *OfflineRecognitionInput) (*OrderOutput, error) {
 			d := in.RawBody.Data()
-			var s recognition.Submission
-			for _, f := range []struct {
-				kind recognition.ArtefactKind
-				file huma.FormFile
-			}{
+			ups, err := readUploads([]kindFile{
 				{recognition.KindSignedPaperForm, d.SignedPaperForm}, {recognition.KindReport, d.Report},
 				{recognition.KindSignedReport, d.SignedReport}, {recognition.KindDocumentFront, d.DocumentFront},
 				{recognition.KindDocumentBack, d.DocumentBack}, {recognition.KindDocumentBoth, d.DocumentBoth},
-			} {
-				if !f.file.IsSet {
-					continue
-				}
-				u, err := readUpload(f.kind, f.file)
-				if err != nil {
-					return nil, err
-				}
-				s.Uploads = append(s.Uploads, u)
+			})
+			if err != nil {
+				return nil, err
 			}
+			s := recognition.Submission{Uploads: ups}
 			if d.OfficerID != "" || d.OfficerGiven != "" || d.OfficerSurname != "" || d.OfficerTaxCode != "" || d.OfficerRole != "" {
 				s.Officer = &recognition.Officer{ID: d.OfficerID, GivenName: d.OfficerGiven, Surname: d.OfficerSurname,
 					TaxCode: d.OfficerTaxCode, Role: recognition.Role(d.OfficerRole)}
@@ -85,11 +79,13 @@ func (a *API) routesRecognise() {
 			"platform has no Sign ID configuration.",
 		Tags: []string{"orders"}, MaxBodyBytes: a.cfg.MaxUploadBytes + 1, Errors: []int{http.StatusConflict}},
 		secure, func(ctx context.Context, in *SignIDRecognitionInput) (*OrderOutput, error) {
-			u, err := readUpload(recognition.KindSignedForm, in.RawBody.Data().SignedForm)
+			d := in.RawBody.Data()
+			ups, err := readUploads([]kindFile{{recognition.KindSignedForm, d.SignedForm}, {recognition.KindDocumentFront, d.DocumentFront},
+				{recognition.KindDocumentBack, d.DocumentBack}, {recognition.KindDocumentBoth, d.DocumentBoth}})
 			if err != nil {
 				return nil, err
 			}
-			o, err := a.p.Recognise(ctx, actorFrom(ctx), in.ID, recognition.Submission{Uploads: []recognition.Upload{u}})
+			o, err := a.p.Recognise(ctx, actorFrom(ctx), in.ID, recognition.Submission{Uploads: ups})
 			if err != nil {
 				return nil, a.fail(ctx, err)
 			}
@@ -97,12 +93,25 @@ func (a *API) routesRecognise() {
 		})
 }
 
-// readUpload reads one uploaded file; the body limit has already bounded
-// its size.
-func readUpload(kind recognition.ArtefactKind, f huma.FormFile) (recognition.Upload, error) {
-	b := make([]byte, f.Size)
-	if _, err := io.ReadFull(f, b); err != nil {
-		return recognition.Upload{}, badRequest("body."+string(kind), "cannot be read")
+// kindFile is an uploaded file with the artefact kind its form field names.
+type kindFile struct {
+	kind recognition.ArtefactKind
+	file huma.FormFile
+}
+
+// readUploads reads the files that were sent; the body limit has already
+// bounded their sizes.
+func readUploads(fs []kindFile) ([]recognition.Upload, error) {
+	var ups []recognition.Upload
+	for _, f := range fs {
+		if !f.file.IsSet {
+			continue
+		}
+		b := make([]byte, f.file.Size)
+		if _, err := io.ReadFull(f.file, b); err != nil {
+			return nil, badRequest("body."+string(f.kind), "cannot be read")
+		}
+		ups = append(ups, recognition.Upload{Kind: f.kind, Name: f.file.Filename, Data: b})
 	}
-	return recognition.Upload{Kind: kind, Name: f.Filename, Data: b}, nil
+	return ups, nil
 }

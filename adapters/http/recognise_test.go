@@ -3,9 +3,11 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -100,4 +102,52 @@ func TestRecogniseOffline(t *testing.T) {
 	ct, body := form(t, map[string][]byte{"signed_form": []byte("not a p7m")}, nil)
 	assertProblem(t, e.send(http.MethodPost, "/v1/orders/"+id3+"/recognition/sign-id", rao, ct, body, nil),
 		http.StatusBadRequest, "invalid-input")
+}
+
+// cleanScanner is a Scanner that finds nothing (the ClamAV scanner is
+// tested against a real clamd in package recognition).
+type cleanScanner struct{}
+
+func (cleanScanner) Scan(_ context.Context, r io.Reader) (recognition.ScanResult, error) {
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return recognition.ScanResult{}, err
+	}
+	return recognition.ScanResult{Clean: true, Engine: "test"}, nil
+}
+
+func TestRecogniseSignID(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	qroot := recognitiontest.NewRoot(t, "Qualified Test Root", start.AddDate(-2, 0, 0), start.AddDate(10, 0, 0))
+	qca := qroot.NewIntermediate(t, "Qualified Test CA")
+	crl := qca.CRL(t, start.Add(-time.Hour), start.Add(48*time.Hour), start.Add(-time.Hour))
+	e := newEnvWith(t, nil, func(c *registra.Config) {
+		c.SignID = &recognition.SignIDConfig{Roots: qroot.Pool(), CRLs: recognition.StaticCRLs{crl}, Scanner: cleanScanner{}}
+	})
+	rao := e.operator(demoOrg, demoUnit, "rao1", "rao")
+	actor, err := e.p.Authenticate(context.Background(), rao)
+	require.NoError(t, err)
+	id := e.submittedOrder(t, actor, 4, recognition.MethodSignID)
+	a := benchApplicant(t, 4, e.clock.Now())
+	cert, key := qca.Issue(t, recognitiontest.Person{GivenName: a.FirstName, Surname: a.Surname, TaxCode: a.TaxCode,
+		Qualified: true, NonRepudiation: true, NotBefore: start.AddDate(-1, 0, 0), NotAfter: start.AddDate(1, 0, 0)})
+	p7m := recognitiontest.SignP7M(t, recognitiontest.PDF("request form "+id), cert, key, qca.Chain(), recognitiontest.SignOptions{})
+	post := func(f map[string][]byte) response {
+		ct, body := form(t, f, nil)
+		return e.send(http.MethodPost, "/v1/orders/"+id+"/recognition/sign-id", rao, ct, body, nil)
+	}
+	doc := recognitiontest.JPEG("document " + id)
+
+	assertProblem(t, post(map[string][]byte{"document_both": doc}), http.StatusBadRequest, "invalid-request")
+	tampered := append([]byte(nil), p7m...)
+	tampered[bytes.Index(tampered, []byte("request form"))] ^= 1
+	assertProblem(t, post(map[string][]byte{"signed_form": tampered, "document_both": doc}), http.StatusBadRequest, "signature-invalid")
+	// Over the upload limit (1 MiB here): 413, nothing read.
+	assertProblem(t, post(map[string][]byte{"signed_form": p7m, "document_both": bytes.Repeat([]byte{0xff}, 1<<20)}),
+		http.StatusRequestEntityTooLarge, "body-too-large")
+	assert.Equal(t, "to_identify", e.do(http.MethodGet, "/v1/orders/"+id, rao, nil).body["status"])
+
+	r := post(map[string][]byte{"signed_form": p7m, "document_both": doc})
+	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
+	assert.Equal(t, "to_issue", r.body["status"])
 }

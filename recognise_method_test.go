@@ -3,6 +3,7 @@ package registra_test
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/x509"
 	"errors"
 	"io"
@@ -203,6 +204,16 @@ func TestEvidenceSealKey(t *testing.T) {
 	p, err = registra.Open(ctx, envConfig(dir, clock, nil))
 	require.NoError(t, err)
 	assert.True(t, c.Equal(p.EvidenceSealCertificate()), "the certificate is issued once")
+	require.NoError(t, p.Close())
+
+	// Once expired, the certificate is replaced for the same key.
+	clock.Advance(ca.EvidenceSeal.DefaultValidity + time.Hour)
+	p, err = registra.Open(ctx, envConfig(dir, clock, nil))
+	require.NoError(t, err)
+	renewed := p.EvidenceSealCertificate()
+	assert.False(t, c.Equal(renewed))
+	assert.True(t, renewed.PublicKey.(interface{ Equal(crypto.PublicKey) bool }).Equal(c.PublicKey), "the key is kept")
+	assert.Equal(t, clock.Now(), renewed.NotBefore)
 	require.NoError(t, p.Close())
 
 	// A readable key file is refused, and nothing is rewritten.

@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"io"
+	"math/big"
 	"os"
 	"path/filepath"
 	"testing"
@@ -291,4 +296,34 @@ func TestRecogniseSignID(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, lifecycle.StatusToIssue, got.Status)
 	assert.Equal(t, refs+1, evidenceRefs(t, env, o.ID))
+}
+
+// TestEvidenceTrustIsTheSealOnly checks that trusting the platform's own
+// evidence seal does not make every certificate of its CA an evidence seal
+// when Config.EvidenceRoots names another CA: a bundle sealed with another
+// certificate of the platform's issuing CA is refused.
+func TestEvidenceTrustIsTheSealOnly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := openEnv(t)
+	rao := env.User(orgA, access.RoleRAO)
+	o := submittedOrder(t, env, orgA, 1, nil)
+	h := env.P.Hierarchy()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(4242), Subject: pkix.Name{CommonName: "Not The Seal"},
+		NotBefore: env.Now().Add(-time.Hour), NotAfter: env.Now().AddDate(1, 0, 0),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, h.Issuing(), key.Public(), h.IssuingSigner())
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	sealer, err := recognition.NewSealer(recognition.SealerConfig{Certificate: cert, Chain: h.Chain(), Key: key})
+	require.NoError(t, err)
+	env.Sealer = sealer
+	_, err = env.P.RecordRecognition(ctx, rao.Actor, o.ID, env.Evidence(t, rao, o))
+	require.ErrorIs(t, err, recognition.ErrVerification)
+	got, err := env.P.GetOrder(ctx, rao.Actor, o.ID)
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.StatusToIdentify, got.Status)
 }

@@ -3,12 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,6 +10,7 @@ import (
 
 	"github.com/registra-pki/registra"
 	"github.com/registra-pki/registra/envelope"
+	"github.com/registra-pki/registra/internal/testutil"
 	"github.com/registra-pki/registra/lifecycle"
 	"github.com/registra-pki/registra/store"
 )
@@ -25,73 +20,6 @@ import (
 // the building blocks and this package (STYLE §2.6).
 var sentinelPackages = []string{".", "../..", "../../ca", "../../lifecycle", "../../access", "../../store", "../../crl",
 	"../../envelope", "../../recognition"}
-
-// sentinel is one exported Err* variable and its errors.New message.
-type sentinel struct {
-	pkg, name, msg string
-}
-
-// exportedSentinels parses the non-test Go files of dir and returns every
-// exported package-level variable named Err* with its errors.New message.
-func exportedSentinels(t *testing.T, dir string) []sentinel {
-	t.Helper()
-	fset := token.NewFileSet()
-	paths, err := filepath.Glob(filepath.Join(dir, "*.go"))
-	require.NoError(t, err)
-	var out []sentinel
-	for _, p := range paths {
-		if strings.HasSuffix(p, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, p, nil, parser.SkipObjectResolution)
-		require.NoError(t, err)
-		for _, d := range f.Decls {
-			gd, ok := d.(*ast.GenDecl)
-			if !ok || gd.Tok != token.VAR {
-				continue
-			}
-			for _, s := range gd.Specs {
-				vs := s.(*ast.ValueSpec)
-				for i, n := range vs.Names {
-					if !n.IsExported() || !strings.HasPrefix(n.Name, "Err") {
-						continue
-					}
-					msg := ""
-					if i < len(vs.Values) {
-						msg = errorsNewMessage(vs.Values[i])
-					}
-					require.NotEmptyf(t, msg, "%s.%s: not an errors.New(\"literal\")", f.Name.Name, n.Name)
-					out = append(out, sentinel{pkg: f.Name.Name, name: n.Name, msg: msg})
-				}
-			}
-		}
-	}
-	return out
-}
-
-// errorsNewMessage returns the literal of errors.New("..."), or "".
-func errorsNewMessage(e ast.Expr) string {
-	call, ok := e.(*ast.CallExpr)
-	if !ok || len(call.Args) != 1 {
-		return ""
-	}
-	sel, ok := call.Fun.(*ast.SelectorExpr)
-	if !ok || sel.Sel.Name != "New" {
-		return ""
-	}
-	if id, ok := sel.X.(*ast.Ident); !ok || id.Name != "errors" {
-		return ""
-	}
-	lit, ok := call.Args[0].(*ast.BasicLit)
-	if !ok || lit.Kind != token.STRING {
-		return ""
-	}
-	s, err := strconv.Unquote(lit.Value)
-	if err != nil {
-		return ""
-	}
-	return s
-}
 
 // TestExitTableComplete fails when an exported sentinel of the root package,
 // of a building block or of this package has no row in the exit table.
@@ -104,11 +32,11 @@ func TestExitTableComplete(t *testing.T) {
 	total := 0
 	for _, dir := range sentinelPackages {
 		require.DirExists(t, dir)
-		for _, s := range exportedSentinels(t, dir) {
+		for _, s := range testutil.Sentinels(t, dir) {
 			total++
-			r, ok := rows[s.msg]
-			if assert.Truef(t, ok, "%s.%s (%q) has no row in exitTable", s.pkg, s.name, s.msg) {
-				assert.Contains(t, []int{ExitRefused, ExitUsage, ExitUnreachable}, r.code, "%s.%s", s.pkg, s.name)
+			r, ok := rows[s.Msg]
+			if assert.Truef(t, ok, "%s.%s (%q) has no row in exitTable", s.Pkg, s.Name, s.Msg) {
+				assert.Contains(t, []int{ExitRefused, ExitUsage, ExitUnreachable}, r.code, "%s.%s", s.Pkg, s.Name)
 			}
 		}
 	}

@@ -3,13 +3,7 @@ package httpapi
 import (
 	"errors"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"net/http"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,6 +11,7 @@ import (
 
 	"github.com/registra-pki/registra"
 	"github.com/registra-pki/registra/access"
+	"github.com/registra-pki/registra/internal/testutil"
 	"github.com/registra-pki/registra/lifecycle"
 	"github.com/registra-pki/registra/recognition"
 	"github.com/registra-pki/registra/store"
@@ -26,72 +21,6 @@ import (
 // exported Err* variables the problem table must cover: the root package and
 // every building block (STYLE §2.6).
 var sentinelPackages = []string{"../..", "../../ca", "../../lifecycle", "../../access", "../../store", "../../crl", "../../envelope", "../../recognition"}
-
-type sentinel struct {
-	pkg, name, msg string
-}
-
-// exportedSentinels parses the non-test Go files of dir and returns every
-// exported package-level variable named Err*, with the message of its
-// errors.New call.
-func exportedSentinels(t *testing.T, dir string) []sentinel {
-	t.Helper()
-	fset := token.NewFileSet()
-	var out []sentinel
-	entries, err := filepath.Glob(filepath.Join(dir, "*.go"))
-	require.NoError(t, err)
-	for _, path := range entries {
-		if strings.HasSuffix(path, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
-		require.NoError(t, err)
-		for _, d := range f.Decls {
-			gd, ok := d.(*ast.GenDecl)
-			if !ok || gd.Tok != token.VAR {
-				continue
-			}
-			for _, s := range gd.Specs {
-				vs := s.(*ast.ValueSpec)
-				for i, n := range vs.Names {
-					if !n.IsExported() || !strings.HasPrefix(n.Name, "Err") {
-						continue
-					}
-					msg := ""
-					if i < len(vs.Values) {
-						msg = errorsNewMessage(vs.Values[i])
-					}
-					require.NotEmptyf(t, msg, "%s.%s: not an errors.New(\"literal\"): teach this test how to read it", f.Name.Name, n.Name)
-					out = append(out, sentinel{pkg: f.Name.Name, name: n.Name, msg: msg})
-				}
-			}
-		}
-	}
-	return out
-}
-
-func errorsNewMessage(e ast.Expr) string {
-	call, ok := e.(*ast.CallExpr)
-	if !ok || len(call.Args) != 1 {
-		return ""
-	}
-	sel, ok := call.Fun.(*ast.SelectorExpr)
-	if !ok || sel.Sel.Name != "New" {
-		return ""
-	}
-	if id, ok := sel.X.(*ast.Ident); !ok || id.Name != "errors" {
-		return ""
-	}
-	lit, ok := call.Args[0].(*ast.BasicLit)
-	if !ok || lit.Kind != token.STRING {
-		return ""
-	}
-	s, err := strconv.Unquote(lit.Value)
-	if err != nil {
-		return ""
-	}
-	return s
-}
 
 // TestProblemTableComplete fails when an exported sentinel of the root
 // package or of a building block has no row in the problem table.
@@ -104,12 +33,12 @@ func TestProblemTableComplete(t *testing.T) {
 	total := 0
 	for _, dir := range sentinelPackages {
 		require.DirExists(t, dir)
-		for _, s := range exportedSentinels(t, dir) {
+		for _, s := range testutil.Sentinels(t, dir) {
 			total++
-			p, ok := rows[s.msg]
-			if assert.Truef(t, ok, "%s.%s (%q) has no row in problemTable", s.pkg, s.name, s.msg) {
+			p, ok := rows[s.Msg]
+			if assert.Truef(t, ok, "%s.%s (%q) has no row in problemTable", s.Pkg, s.Name, s.Msg) {
 				assert.NotZero(t, p.Status)
-				assert.NotEqual(t, http.StatusUnprocessableEntity, p.Status, "%s.%s: this API never answers 422", s.pkg, s.name)
+				assert.NotEqual(t, http.StatusUnprocessableEntity, p.Status, "%s.%s: this API never answers 422", s.Pkg, s.Name)
 			}
 		}
 	}

@@ -40,6 +40,19 @@ const (
 	PermCatalogueManage Permission = "catalogue.manage"
 	// PermCAManage operates the certification authority (keys, CRLs).
 	PermCAManage Permission = "ca.manage"
+	// PermUploadOfflineRecognition records an Offline recognition by
+	// uploading the artefacts (signed paper form, recognition report,
+	// identity document images) when the uploader names the recognising
+	// officer, an IR or RAO of their organisation (Manuale operatore,
+	// "Offline Recognition Product Request": "Operator (no RAO): enters the
+	// request, uploads the contract and the recognition report signed by the
+	// RAO/IR (appropriately registered) also indicating personal
+	// information"). It is narrower than [PermRecordRecognition], which
+	// recognises by any method and records sealed bundles: the root's
+	// Platform.Recognise accepts it for the Offline method only, and only
+	// with the officer's details. lifecycle's table does not name it; the
+	// root takes the record_recognition action on its behalf.
+	PermUploadOfflineRecognition Permission = "order.upload_offline_recognition"
 )
 
 // Role is an operator profile (Manuale operatore, "Introduction": users "may
@@ -49,7 +62,8 @@ type Role uint8
 // Roles, each granting more than the one before, except admin.
 const (
 	roleInvalid Role = iota
-	// RoleOperator enters, edits, submits and deletes requests.
+	// RoleOperator enters, edits, submits and deletes requests, and uploads
+	// an Offline recognition made by a named IR or RAO.
 	RoleOperator
 	// RoleIR, the registration officer, also recognises applicants.
 	RoleIR
@@ -121,7 +135,7 @@ func RolePermissions(role Role) []Permission {
 // grants is the one role table (issue #5; DESIGN.md "Operators log in ..."),
 // each role written out in full so that it reads as the matrix it is:
 //
-//	operator    order.read order.create order.update order.delete order.submit
+//	operator    order.read order.create order.update order.delete order.submit order.upload_offline_recognition
 //	ir          operator's + order.record_recognition
 //	rao         ir's + product.issue product.suspend product.reactivate product.revoke product.resend_envelope
 //	master_rao  rao's + operator.manage audit.read
@@ -131,17 +145,18 @@ func RolePermissions(role Role) []Permission {
 func grants(role Role) []Permission {
 	switch role {
 	case RoleOperator:
-		return []Permission{PermOrderRead, PermOrderCreate, PermOrderUpdate, PermOrderDelete, PermOrderSubmit}
+		return []Permission{PermOrderRead, PermOrderCreate, PermOrderUpdate, PermOrderDelete, PermOrderSubmit,
+			PermUploadOfflineRecognition}
 	case RoleIR:
 		return []Permission{PermOrderRead, PermOrderCreate, PermOrderUpdate, PermOrderDelete, PermOrderSubmit,
-			PermRecordRecognition}
+			PermUploadOfflineRecognition, PermRecordRecognition}
 	case RoleRAO:
 		return []Permission{PermOrderRead, PermOrderCreate, PermOrderUpdate, PermOrderDelete, PermOrderSubmit,
-			PermRecordRecognition,
+			PermUploadOfflineRecognition, PermRecordRecognition,
 			PermProductIssue, PermProductSuspend, PermProductReactivate, PermProductRevoke, PermProductResendEnvelope}
 	case RoleMasterRAO:
 		return []Permission{PermOrderRead, PermOrderCreate, PermOrderUpdate, PermOrderDelete, PermOrderSubmit,
-			PermRecordRecognition,
+			PermUploadOfflineRecognition, PermRecordRecognition,
 			PermProductIssue, PermProductSuspend, PermProductReactivate, PermProductRevoke, PermProductResendEnvelope,
 			PermOperatorManage, PermAuditRead}
 	case RoleAdmin:

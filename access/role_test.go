@@ -74,14 +74,30 @@ func TestLifecycleVocabulary(t *testing.T) {
 		access.PermProductReactivate, access.PermProductRevoke, access.PermProductResendEnvelope} {
 		assert.Contains(t, lifecyclePerms, p)
 	}
+	// The Offline upload permission is access's own: lifecycle's table
+	// knows only record_recognition, which the root takes on its behalf.
+	assert.NotContains(t, lifecyclePerms, access.PermUploadOfflineRecognition)
+}
+
+// TestOfflineUploadPermission: a plain operator may upload an Offline
+// recognition naming the officer but not record recognitions themselves
+// (Manuale operatore, "Offline Recognition Product Request").
+func TestOfflineUploadPermission(t *testing.T) {
+	t.Parallel()
+	op := operator("op1", "ACME", access.RoleOperator)
+	assert.NoError(t, access.Authorize(op, access.PermUploadOfflineRecognition, "ACME"))
+	assert.ErrorIs(t, access.Authorize(op, access.PermRecordRecognition, "ACME"), access.ErrPermission)
+	assert.ErrorIs(t, access.Authorize(op, access.PermUploadOfflineRecognition, "OTHER"), access.ErrPermission)
+	admin := operator("a1", "ACME", access.RoleAdmin)
+	assert.ErrorIs(t, access.Authorize(admin, access.PermUploadOfflineRecognition, "ACME"), access.ErrPermission)
 }
 
 // roleMatrix is the role × permission matrix written out by hand.
 var roleMatrix = map[access.Role]string{
-	access.RoleOperator:  "order.read order.create order.update order.delete order.submit",
-	access.RoleIR:        "order.read order.create order.update order.delete order.submit order.record_recognition",
-	access.RoleRAO:       "order.read order.create order.update order.delete order.submit order.record_recognition product.issue product.suspend product.reactivate product.revoke product.resend_envelope",
-	access.RoleMasterRAO: "order.read order.create order.update order.delete order.submit order.record_recognition product.issue product.suspend product.reactivate product.revoke product.resend_envelope operator.manage audit.read",
+	access.RoleOperator:  "order.read order.create order.update order.delete order.submit order.upload_offline_recognition",
+	access.RoleIR:        "order.read order.create order.update order.delete order.submit order.upload_offline_recognition order.record_recognition",
+	access.RoleRAO:       "order.read order.create order.update order.delete order.submit order.upload_offline_recognition order.record_recognition product.issue product.suspend product.reactivate product.revoke product.resend_envelope",
+	access.RoleMasterRAO: "order.read order.create order.update order.delete order.submit order.upload_offline_recognition order.record_recognition product.issue product.suspend product.reactivate product.revoke product.resend_envelope operator.manage audit.read",
 	access.RoleAdmin:     "organisation.manage unit.manage catalogue.manage ca.manage operator.manage audit.read",
 }
 
@@ -136,7 +152,8 @@ func TestAuthorizeRules(t *testing.T) {
 	assert.NoError(t, access.Authorize(multi, access.PermUnitManage, "OTHER"))
 	assert.ErrorIs(t, access.Authorize(multi, access.PermOrderRead, "OTHER"), access.ErrPermission)
 	assert.Equal(t, []access.Permission{"audit.read", "ca.manage", "catalogue.manage", "operator.manage", "order.create",
-		"order.delete", "order.read", "order.submit", "order.update", "organisation.manage", "unit.manage"}, multi.Permissions())
+		"order.delete", "order.read", "order.submit", "order.update", "order.upload_offline_recognition", "organisation.manage",
+		"unit.manage"}, multi.Permissions())
 
 	err := access.Authorize(rao, access.PermOrderRead, "OTHER")
 	assert.EqualError(t, err, `access: rao1: order.read in organisation "OTHER": resource belongs to another organisation`)

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/registra-pki/registra/lifecycle"
 	"github.com/registra-pki/registra/recognition"
 	"github.com/registra-pki/registra/store"
 )
@@ -23,14 +22,25 @@ func evidenceID(orderID string) string { return orderID + ".e" }
 // consent; a usage-limited recognition (SPID) is accepted only for a
 // usage-limited product. The manifest signature and every artefact are
 // stored as blobs, by their SHA-256, with an evidence reference.
+//
+// Recording a bundle needs access.PermRecordRecognition (IR, RAO, master
+// RAO): a plain operator's access.PermUploadOfflineRecognition covers only
+// the Offline uploads of [Platform.Recognise].
 func (p *Platform) RecordRecognition(ctx context.Context, a Actor, orderID string, sealed *recognition.Sealed) (*Order, error) {
+	return p.recordRecognition(ctx, a, orderID, sealed, false)
+}
+
+// recordRecognition is RecordRecognition; upload reports that the actor
+// acts through access.PermUploadOfflineRecognition (see
+// [Platform.decideRecognition]), which accepts Offline evidence only.
+func (p *Platform) recordRecognition(ctx context.Context, a Actor, orderID string, sealed *recognition.Sealed, upload bool) (*Order, error) {
 	oc, err := p.loadOrder(ctx, a, orderID)
 	if err != nil {
 		return nil, err
 	}
 	defer oc.snap.Close()
 	now := p.clock()
-	tr, err := p.decide(ctx, oc, lifecycle.ActionRecordRecognition, lifecycle.Input{}, now)
+	tr, err := p.decideRecognition(ctx, oc, upload, now)
 	if err != nil {
 		return nil, err
 	}
@@ -48,6 +58,9 @@ func (p *Platform) RecordRecognition(ctx context.Context, a Actor, orderID strin
 	pt, _ := p.product(in.ProductType)
 	if err := checkManifest(vb.Manifest, oc, in, pt); err != nil {
 		return nil, err
+	}
+	if upload && vb.Manifest.Method != recognition.MethodOffline {
+		return nil, fieldErr("evidence.method", "only an offline recognition may be uploaded without order.record_recognition")
 	}
 	blobs := []string{}
 	h, err := p.store.Blobs().Put(ctx, sealed.Signature)

@@ -5,11 +5,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/registra-pki/registra/access"
 	"github.com/registra-pki/registra/lifecycle"
 	"github.com/registra-pki/registra/recognition"
+	"github.com/registra-pki/registra/store"
 )
 
 // recognisers are the verifiers [Platform.Recognise] runs and the
@@ -81,12 +83,27 @@ func (p *Platform) openRecognisers(ctx context.Context) (*recognisers, error) {
 // unavailable. The other methods need steps with the applicant (OTP, video
 // callback, SPID login) and are recorded with RecordRecognition.
 //
+// Who may: an operator granted access.PermRecordRecognition (IR, RAO,
+// master RAO) by either method; for the Offline method also a plain
+// operator, through access.PermUploadOfflineRecognition, who must name the
+// recognising officer in s.Officer: an enabled IR, RAO or master RAO of the
+// order's organisation, in a role they hold (Manuale operatore, "Offline
+// Recognition Product Request": "Operator (no RAO): enters the request,
+// uploads the contract and the recognition report signed by the RAO/IR
+// (appropriately registered) also indicating personal information";
+// recognition.MethodOffline's Requirements list RoleOperator). An officer
+// named by an IR or RAO is checked the same way. A plain operator records
+// no other method and no sealed bundle ([Platform.RecordRecognition]).
+//
 // Preconditions, in the order checked: the order exists in the actor's
-// organisation (else ErrNotFound); the actor may record recognitions and
-// the order is to_identify (ErrPermission, ErrTransition; audited as
-// refused); the method is one of the above; the verifier passes
-// (ErrInvalidInput, with the recognition package's *InputError or
-// *VerificationError in the chain). Nothing is stored on refusal.
+// organisation (else ErrNotFound); the actor may record recognitions of
+// the order's method, as above, and the order is to_identify
+// (ErrPermission, ErrTransition; audited as refused); the method is one of
+// the above; the verifier passes (ErrInvalidInput, with the recognition
+// package's *InputError or *VerificationError in the chain; a plain
+// operator without s.Officer is refused naming the field "officer"); the
+// named officer is registered as above (ErrInvalidInput naming "officer.id"
+// or "officer.role"). Nothing is stored on refusal.
 func (p *Platform) Recognise(ctx context.Context, a Actor, orderID string, s recognition.Submission) (*Order, error) {
 	const op = "order.recognise"
 	oc, err := p.loadOrder(ctx, a, orderID)
@@ -94,11 +111,13 @@ func (p *Platform) Recognise(ctx context.Context, a Actor, orderID string, s rec
 		return nil, err
 	}
 	defer oc.snap.Close()
-	if _, err := p.decide(ctx, oc, lifecycle.ActionRecordRecognition, lifecycle.Input{}, p.clock()); err != nil {
-		return nil, err
-	}
 	in, _, err := p.application(ctx, oc.snap, orderID)
 	if err != nil {
+		return nil, err
+	}
+	upload := in.Method == recognition.MethodOffline &&
+		!slices.Contains(oc.aop.Permissions(), access.PermRecordRecognition)
+	if _, err := p.decideRecognition(ctx, oc, upload, p.clock()); err != nil {
 		return nil, err
 	}
 	var v recognition.Verifier
@@ -129,11 +148,74 @@ func (p *Platform) Recognise(ctx context.Context, a Actor, orderID string, s rec
 	if err != nil {
 		return nil, wrap(op, err)
 	}
+	if s.Officer != nil {
+		if err := p.checkOfficer(oc.snap, oc.order.OrgID, s.Officer); err != nil {
+			return nil, err
+		}
+	}
 	sealed, err := p.rec.seal.sealer.Seal(ctx, &ev)
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	return p.RecordRecognition(ctx, a, orderID, sealed)
+	return p.recordRecognition(ctx, a, orderID, sealed, upload)
+}
+
+// decideRecognition authorises the record_recognition action of oc. With
+// upload false it is [Platform.decide]: access.PermRecordRecognition, the
+// permission of lifecycle's row. With upload true the operator acts
+// through access.PermUploadOfflineRecognition instead (an Offline upload
+// naming the officer, see [Platform.Recognise]): access authorises that
+// permission in the order's organisation, and lifecycle's table, which
+// knows only its own permission, is applied with record_recognition
+// granted for this one action, so statuses are checked as for anyone
+// else. Refusals are audited as refusals of order.record_recognition.
+func (p *Platform) decideRecognition(ctx context.Context, oc *orderCtx, upload bool, now time.Time) (lifecycle.Transition, error) {
+	const a = lifecycle.ActionRecordRecognition
+	if !upload {
+		return p.decide(ctx, oc, a, lifecycle.Input{}, now)
+	}
+	op := auditAction(a)
+	if err := access.Authorize(oc.aop, access.PermUploadOfflineRecognition, oc.order.OrgID); err != nil {
+		return lifecycle.Transition{}, p.refuse(ctx, op, oc.aop.Org, oc.aop.ID, oc.order.ID, err)
+	}
+	actor := operatorActor(oc.aop)
+	actor.Grants = append(actor.Grants, lifecycle.PermRecordRecognition)
+	tr, err := p.machine.Apply(oc.state, a, actor, lifecycle.Input{}, now)
+	if errors.Is(err, lifecycle.ErrPermission) {
+		return lifecycle.Transition{}, p.refuse(ctx, op, oc.aop.Org, oc.aop.ID, oc.order.ID, err)
+	}
+	if err != nil {
+		return lifecycle.Transition{}, wrap(op, err)
+	}
+	return tr, nil
+}
+
+// checkOfficer checks that the recognising officer named by an Offline
+// upload is "appropriately registered" (Manuale operatore, "Offline
+// Recognition Product Request"): an enabled operator of org holding the
+// recognising role o.Role (IR, RAO or master RAO).
+func (p *Platform) checkOfficer(snap store.Snapshot, org string, o *recognition.Officer) error {
+	const unregistered = "is not a registered operator of the organisation"
+	sop, err := snap.Operator(o.ID)
+	if isNotFound(err) {
+		return fieldErr("officer.id", unregistered)
+	}
+	if err != nil {
+		return wrap("order.recognise", err)
+	}
+	if sop.OrgID != org || sop.Disabled {
+		return fieldErr("officer.id", unregistered)
+	}
+	aop, err := p.accessOperator(sop)
+	if err != nil {
+		return err
+	}
+	role, err := access.ParseRole(string(o.Role))
+	if err != nil || !slices.Contains(aop.Roles, role) ||
+		(role != access.RoleIR && role != access.RoleRAO && role != access.RoleMasterRAO) {
+		return fieldErr("officer.role", "is not a recognising role (ir, rao, master_rao) the officer holds")
+	}
+	return nil
 }
 
 // recognitionRole is the role an operator recognises in: the highest of

@@ -156,7 +156,7 @@ func TestRecogniseRefusals(t *testing.T) {
 		{name: "missing signed form", actor: rao.Actor, orderID: o.ID, uploads: without(recognition.KindSignedPaperForm), wantErr: recognition.ErrInvalidInput},
 		{name: "missing report", actor: rao.Actor, orderID: o.ID, uploads: without(recognition.KindReport), wantErr: recognition.ErrInvalidInput},
 		{name: "wrong type", actor: rao.Actor, orderID: o.ID, uploads: wrongType, wantErr: registra.ErrInvalidInput},
-		{name: "plain operator", actor: env.User(orgA, access.RoleOperator).Actor, orderID: o.ID, uploads: offlineUploads(o.ID), wantErr: registra.ErrPermission},
+		{name: "plain operator without officer", actor: env.User(orgA, access.RoleOperator).Actor, orderID: o.ID, uploads: offlineUploads(o.ID), wantErr: recognition.ErrInvalidInput},
 		{name: "other organisation", actor: env.User(orgB, access.RoleRAO).Actor, orderID: o.ID, uploads: offlineUploads(o.ID), wantErr: registra.ErrNotFound},
 		{name: "sign id unavailable", actor: rao.Actor, orderID: signID.ID, uploads: offlineUploads(signID.ID), wantErr: registra.ErrInvalidInput},
 		{name: "live id not from uploads", actor: rao.Actor, orderID: liveID.ID, uploads: offlineUploads(liveID.ID), wantErr: registra.ErrInvalidInput},
@@ -183,6 +183,179 @@ func TestRecogniseRefusals(t *testing.T) {
 	require.NoError(t, err)
 	_, err = env.P.Recognise(ctx, rao.Actor, o.ID, recognition.Submission{Uploads: offlineUploads(o.ID)})
 	require.ErrorIs(t, err, registra.ErrTransition)
+}
+
+// TestRecogniseOfflineByOperator: a plain operator records an Offline
+// recognition by uploading the signed form and the recognition report and
+// naming the recognising officer, a registered IR or RAO of their
+// organisation (Manuale operatore, "Offline Recognition Product Request":
+// "Operator (no RAO): enters the request, uploads the contract and the
+// recognition report signed by the RAO/IR (appropriately registered) also
+// indicating personal information"). Nothing else is open to them.
+func TestRecogniseOfflineByOperator(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := openEnv(t)
+	op := env.User(orgA, access.RoleOperator)
+	rao := env.User(orgA, access.RoleRAO)
+	officer := func(id string, role recognition.Role) *recognition.Officer {
+		return &recognition.Officer{ID: id, GivenName: "Anna", Surname: "Bianchi", TaxCode: "BNCNNA80A41H501R", Role: role}
+	}
+
+	for i, tc := range []struct {
+		name    string
+		officer *recognition.Officer
+	}{
+		{name: "rao", officer: officer(userName(orgA, access.RoleRAO), recognition.RoleRAO)},
+		{name: "ir", officer: officer(userName(orgA, access.RoleIR), recognition.RoleIR)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := submittedOrder(t, env, orgA, 20+i, nil)
+			refs := evidenceRefs(t, env, o.ID)
+			got, err := env.P.Recognise(ctx, op.Actor, o.ID, recognition.Submission{Officer: tc.officer, Uploads: offlineUploads(o.ID)})
+			require.NoError(t, err)
+			assert.Equal(t, lifecycle.StatusToIssue, got.Status)
+			assert.Equal(t, refs+1, evidenceRefs(t, env, o.ID))
+			_, events := fingerprintOf(t, env, o.ID)
+			last := events[len(events)-1]
+			assert.Equal(t, "order.record_recognition", last.Action)
+			assert.Equal(t, op.Actor.OperatorID, last.ActorID)
+			assert.Contains(t, last.Details, `"outcome":"done"`)
+			// The evidence records the uploader as an operator and the
+			// officer as the recogniser.
+			m := storedManifest(t, env, o.ID)
+			assert.Equal(t, op.Username, m.Operator.ID)
+			assert.Equal(t, recognition.RoleOperator, m.Operator.Role)
+			assert.Equal(t, tc.officer.ID, m.Attributes["recognised_by"])
+		})
+	}
+
+	o := submittedOrder(t, env, orgA, 30, nil)
+	signID := submittedOrder(t, env, orgA, 31, func(in *registra.OrderInput) { in.Method = recognition.MethodSignID })
+	liveID := submittedOrder(t, env, orgA, 32, func(in *registra.OrderInput) { in.Method = recognition.MethodLiveID })
+	refs := evidenceRefs(t, env, o.ID)
+	tests := []struct {
+		name      string
+		orderID   string
+		do        func(id string) error
+		wantErr   error
+		wantField string // for ErrInvalidInput: the field named
+	}{
+		{name: "no officer", orderID: o.ID, wantErr: registra.ErrInvalidInput, wantField: "officer",
+			do: func(id string) error {
+				_, err := env.P.Recognise(ctx, op.Actor, id, recognition.Submission{Uploads: offlineUploads(id)})
+				return err
+			}},
+		{name: "officer without tax code", orderID: o.ID, wantErr: registra.ErrInvalidInput, wantField: "officer.tax_code",
+			do: func(id string) error {
+				of := officer(userName(orgA, access.RoleRAO), recognition.RoleRAO)
+				of.TaxCode = ""
+				_, err := env.P.Recognise(ctx, op.Actor, id, recognition.Submission{Officer: of, Uploads: offlineUploads(id)})
+				return err
+			}},
+		{name: "unregistered officer", orderID: o.ID, wantErr: registra.ErrInvalidInput, wantField: "officer.id",
+			do: func(id string) error {
+				_, err := env.P.Recognise(ctx, op.Actor, id, recognition.Submission{
+					Officer: officer("nobody", recognition.RoleRAO), Uploads: offlineUploads(id)})
+				return err
+			}},
+		{name: "officer of another organisation", orderID: o.ID, wantErr: registra.ErrInvalidInput, wantField: "officer.id",
+			do: func(id string) error {
+				_, err := env.P.Recognise(ctx, op.Actor, id, recognition.Submission{
+					Officer: officer(userName(orgB, access.RoleRAO), recognition.RoleRAO), Uploads: offlineUploads(id)})
+				return err
+			}},
+		{name: "officer not in a recognising role", orderID: o.ID, wantErr: registra.ErrInvalidInput, wantField: "officer.role",
+			do: func(id string) error {
+				_, err := env.P.Recognise(ctx, op.Actor, id, recognition.Submission{
+					Officer: officer(userName(orgA, access.RoleOperator), recognition.RoleRAO), Uploads: offlineUploads(id)})
+				return err
+			}},
+		{name: "sealed bundle", orderID: o.ID, wantErr: registra.ErrPermission,
+			do: func(id string) error {
+				got, err := env.P.GetOrder(ctx, rao.Actor, id)
+				require.NoError(t, err)
+				_, err = env.P.RecordRecognition(ctx, op.Actor, id, env.Evidence(t, rao, got))
+				return err
+			}},
+		{name: "sign id", orderID: signID.ID, wantErr: registra.ErrPermission,
+			do: func(id string) error {
+				_, err := env.P.Recognise(ctx, op.Actor, id, recognition.Submission{
+					Officer: officer(userName(orgA, access.RoleRAO), recognition.RoleRAO), Uploads: offlineUploads(id)})
+				return err
+			}},
+		{name: "live id", orderID: liveID.ID, wantErr: registra.ErrPermission,
+			do: func(id string) error {
+				_, err := env.P.Recognise(ctx, op.Actor, id, recognition.Submission{
+					Officer: officer(userName(orgA, access.RoleRAO), recognition.RoleRAO), Uploads: offlineUploads(id)})
+				return err
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before, _ := fingerprintOf(t, env, tc.orderID)
+			err := tc.do(tc.orderID)
+			require.ErrorIs(t, err, tc.wantErr)
+			after, events := fingerprintOf(t, env, tc.orderID)
+			if tc.wantField != "" {
+				assert.Equal(t, tc.wantField, namedField(t, err))
+			}
+			if errors.Is(tc.wantErr, registra.ErrPermission) {
+				// Only the refusal is recorded.
+				require.Equal(t, before.events+1, after.events)
+				last := events[len(events)-1]
+				assert.Equal(t, "order.record_recognition", last.Action)
+				assert.Contains(t, last.Details, `"outcome":"refused"`)
+				after.events--
+			}
+			assert.Equal(t, before, after, "a refused recognition changed something")
+		})
+	}
+	for _, id := range []string{o.ID, signID.ID, liveID.ID} {
+		got, err := env.P.GetOrder(ctx, rao.Actor, id)
+		require.NoError(t, err)
+		assert.Equal(t, lifecycle.StatusToIdentify, got.Status)
+	}
+	assert.Equal(t, refs, evidenceRefs(t, env, o.ID))
+}
+
+// storedManifest returns the manifest of the sealed evidence stored for
+// an order, verified against the platform's root.
+func storedManifest(t *testing.T, env *testEnv, orderID string) *recognition.Manifest {
+	t.Helper()
+	ctx := context.Background()
+	snap, err := env.P.Store().Snapshot(ctx)
+	require.NoError(t, err)
+	defer snap.Close()
+	ref, err := snap.Evidence(orderID + ".e")
+	require.NoError(t, err)
+	require.NotEmpty(t, ref.Blobs)
+	sig, err := env.P.Store().Blobs().Get(ctx, ref.Blobs[0])
+	require.NoError(t, err)
+	sealed := &recognition.Sealed{Signature: sig, Artefacts: map[recognition.Digest][]byte{}}
+	for _, h := range ref.Blobs[1:] {
+		d, err := recognition.ParseDigest(h)
+		require.NoError(t, err)
+		sealed.Artefacts[d], err = env.P.Store().Blobs().Get(ctx, h)
+		require.NoError(t, err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(env.P.Hierarchy().Root())
+	vb, err := recognition.VerifySealed(sealed, recognition.SealVerifyOptions{Roots: roots})
+	require.NoError(t, err)
+	return vb.Manifest
+}
+
+// namedField returns the field an ErrInvalidInput names: the platform's
+// own *FieldError, or the recognition package's.
+func namedField(t *testing.T, err error) string {
+	t.Helper()
+	if fe, ok := errors.AsType[*registra.FieldError](err); ok {
+		return fe.Field
+	}
+	fe, ok := errors.AsType[*recognition.FieldError](err)
+	require.True(t, ok, "no field named in %v", err)
+	return fe.Field
 }
 
 // TestEvidenceSealKey checks the platform's evidence key and certificate:

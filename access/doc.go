@@ -11,7 +11,10 @@
 //
 // The five roles of the partner manual ("Login and Dashboard", DESIGN.md) each
 // grant a set of permissions; [RolePermissions] is the one table. operator
-// enters requests; ir (registration officer) also recognises applicants; rao
+// enters requests and uploads an Offline recognition made by a named IR or
+// RAO ([PermUploadOfflineRecognition]; Manuale operatore, "Offline
+// Recognition Product Request"); ir (registration officer) also recognises
+// applicants by any method and records sealed evidence; rao
 // also issues, suspends, reactivates, revokes and resends envelopes;
 // master_rao also manages the organisation's operators and reads its audit
 // trail; admin manages organisations, units, the catalogue, the CA and

@@ -80,7 +80,9 @@ func TestRecogniseOffline(t *testing.T) {
 	wrongType := files(id)
 	wrongType["signed_paper_form"] = []byte("plain text is not a scan")
 	assertProblem(t, post(rao, id, wrongType, nil), http.StatusBadRequest, "invalid-input")
-	assertProblem(t, post(op, id, files(id), nil), http.StatusForbidden, "permission-denied")
+	// A plain operator must name the recognising officer (Manuale
+	// operatore, "Offline Recognition Product Request").
+	assertProblem(t, post(op, id, files(id), nil), http.StatusBadRequest, "invalid-input")
 	assertProblem(t, post(rao, "o-unknown", files(id), nil), http.StatusNotFound, "not-found")
 	assertProblem(t, post(rao, id, files(id), map[string]string{"officer_role": "wizard"}), http.StatusBadRequest, "invalid-request")
 	assert.Equal(t, "to_identify", e.do(http.MethodGet, "/v1/orders/"+id, rao, nil).body["status"])
@@ -97,11 +99,24 @@ func TestRecogniseOffline(t *testing.T) {
 	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
 	assert.Equal(t, "to_issue", r.body["status"])
 
+	// A plain operator uploads the artefacts of a recognition made by a
+	// registered RAO, naming them.
+	officer := map[string]string{"officer_id": "rao1", "officer_given_name": "Anna",
+		"officer_surname": "Bianchi", "officer_tax_code": "BNCNNA80A41H501R", "officer_role": "rao"}
+	id4 := e.submittedOrder(t, actor, 4, recognition.MethodOffline)
+	r = post(op, id4, files(id4), officer)
+	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
+	assert.Equal(t, "to_issue", r.body["status"])
+
 	// Sign ID needs the platform's Sign ID configuration.
 	id3 := e.submittedOrder(t, actor, 3, recognition.MethodSignID)
 	ct, body := form(t, map[string][]byte{"signed_form": []byte("not a p7m")}, nil)
 	assertProblem(t, e.send(http.MethodPost, "/v1/orders/"+id3+"/recognition/sign-id", rao, ct, body, nil),
 		http.StatusBadRequest, "invalid-input")
+	// The plain operator's upload right is for Offline only.
+	ct, body = form(t, map[string][]byte{"signed_form": []byte("not a p7m")}, officer)
+	assertProblem(t, e.send(http.MethodPost, "/v1/orders/"+id3+"/recognition/sign-id", op, ct, body, nil),
+		http.StatusForbidden, "permission-denied")
 }
 
 // cleanScanner is a Scanner that finds nothing (the ClamAV scanner is

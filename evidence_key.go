@@ -18,6 +18,7 @@ import (
 	kmsapi "go.step.sm/crypto/kms/apiv1"
 
 	"github.com/registra-pki/registra/ca"
+	"github.com/registra-pki/registra/internal/atomicfile"
 	"github.com/registra-pki/registra/recognition"
 )
 
@@ -221,31 +222,9 @@ func writeSealRecord(dir string, rec sealRecord) error {
 	return writeFile0600(filepath.Join(dir, evidenceSealFile), b)
 }
 
-// writeFile0600 writes path atomically (a synced temporary file renamed
-// over it), mode 0600.
+// writeFile0600 writes path atomically, mode 0600.
 func writeFile0600(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("evidence seal: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) //nolint:errcheck // gone after the rename
-	if err := f.Chmod(0o600); err != nil {
-		f.Close() //nolint:errcheck // the chmod error is reported
-		return fmt.Errorf("evidence seal: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close() //nolint:errcheck // the write error is reported
-		return fmt.Errorf("evidence seal: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close() //nolint:errcheck // the sync error is reported
-		return fmt.Errorf("evidence seal: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("evidence seal: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.Write(path, data, 0o600); err != nil {
 		return fmt.Errorf("evidence seal: %w", err)
 	}
 	return nil

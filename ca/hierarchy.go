@@ -23,6 +23,7 @@ import (
 	kmsapi "go.step.sm/crypto/kms/apiv1"
 	"go.step.sm/crypto/x509util"
 
+	"github.com/registra-pki/registra/internal/atomicfile"
 	"github.com/registra-pki/registra/internal/logattr"
 )
 
@@ -468,7 +469,7 @@ func create(ctx context.Context, cfg HierarchyConfig, ks *keyStore) (*Hierarchy,
 		ref   KeyRef
 	}{{&m.Root, RootFile, root, rootRef}, {&m.Issuing, IssuingFile, issuing, issRef}, {&m.OCSP, OCSPFile, ocsp, ocspRef}} {
 		b := pemEncode(&pem.Block{Type: "CERTIFICATE", Bytes: f.cert.Raw})
-		if err := writeFileAtomic(filepath.Join(cfg.Dir, f.file), b, 0o644); err != nil {
+		if err := atomicfile.Write(filepath.Join(cfg.Dir, f.file), b, 0o644); err != nil {
 			return nil, fmt.Errorf("ca: writing %s: %w", f.file, err)
 		}
 		sum := sha256.Sum256(b)
@@ -478,7 +479,7 @@ func create(ctx context.Context, cfg HierarchyConfig, ks *keyStore) (*Hierarchy,
 	if err != nil {
 		return nil, fmt.Errorf("ca: encoding manifest: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(cfg.Dir, ManifestFile), append(mb, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(cfg.Dir, ManifestFile), append(mb, '\n'), 0o600); err != nil {
 		return nil, fmt.Errorf("ca: writing manifest: %w", err)
 	}
 	h.root, h.issuing, h.ocsp = root, issuing, ocsp
@@ -574,30 +575,3 @@ func fullRead(r interface{ Read([]byte) (int, error) }, b []byte) (int, error) {
 }
 
 func pemEncode(b *pem.Block) []byte { return pem.EncodeToMemory(b) }
-
-// writeFileAtomic writes data to a temporary file in the same directory,
-// syncs it, and renames it over path.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) //nolint:errcheck // gone after a successful rename
-	if err := f.Chmod(perm); err != nil {
-		f.Close() //nolint:errcheck // the chmod error is the one to report
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close() //nolint:errcheck // the write error is the one to report
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close() //nolint:errcheck // the sync error is the one to report
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}

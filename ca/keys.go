@@ -13,6 +13,8 @@ import (
 	kmsapi "go.step.sm/crypto/kms/apiv1"
 	"go.step.sm/crypto/kms/softkms"
 	"go.step.sm/crypto/pemutil"
+
+	"github.com/registra-pki/registra/internal/atomicfile"
 )
 
 // KeyAlgorithm selects the algorithm and size of the hierarchy's keys. The
@@ -196,7 +198,7 @@ func (s *keyStore) persist(role string, key crypto.Signer) (KeyRef, error) {
 	if err := os.MkdirAll(filepath.Join(s.dir, "keys"), 0o700); err != nil {
 		return KeyRef{}, fmt.Errorf("ca: creating key directory: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(s.dir, rel), pemEncode(block), 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(s.dir, rel), pemEncode(block), 0o600); err != nil {
 		return KeyRef{}, fmt.Errorf("ca: writing %s key: %w", role, err)
 	}
 	return KeyRef{File: rel}, nil

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/registra-pki/registra/internal/atomicfile"
 )
 
 // HTTPSinkConfig configures [NewHTTPSink].
@@ -203,43 +205,8 @@ func (d *DirSink) Publish(ctx context.Context, p *Published) error {
 }
 
 func writeAtomic(dir, name string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("crl: dir sink: %w", err)
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			_ = os.Remove(tmp) // best effort: the write already failed
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close() // the write error is the one to report
+	if err := atomicfile.Write(filepath.Join(dir, name), data, perm); err != nil {
 		return fmt.Errorf("crl: dir sink: writing %s: %w", name, err)
-	}
-	if err := f.Chmod(perm); err != nil {
-		_ = f.Close() // the chmod error is the one to report
-		return fmt.Errorf("crl: dir sink: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close() // the sync error is the one to report
-		return fmt.Errorf("crl: dir sink: syncing %s: %w", name, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("crl: dir sink: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return fmt.Errorf("crl: dir sink: %w", err)
-	}
-	ok = true
-	df, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("crl: dir sink: %w", err)
-	}
-	defer df.Close()
-	if err := df.Sync(); err != nil {
-		return fmt.Errorf("crl: dir sink: syncing directory: %w", err)
 	}
 	return nil
 }

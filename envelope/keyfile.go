@@ -13,6 +13,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/registra-pki/registra/internal/atomicfile"
 )
 
 // KEK is the key-encryption key that protects codes in the [Vault]. The key
@@ -89,7 +91,7 @@ func OpenKeyFile(cfg KeyFileConfig) (*KeyFile, error) {
 	path := filepath.Join(cfg.Dir, KeyFileName)
 	key, err := readKeyFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		if err := createKeyFile(cfg.Dir, path, cfg.Rand); err != nil {
+		if err := createKeyFile(path, cfg.Rand); err != nil {
 			return nil, err
 		}
 		key, err = readKeyFile(path)
@@ -136,47 +138,16 @@ func readKeyFile(path string) ([]byte, error) {
 	return key[:32], nil
 }
 
-func createKeyFile(dir, path string, r io.Reader) error {
+func createKeyFile(path string, r io.Reader) error {
 	key := make([]byte, 32)
 	if _, err := io.ReadFull(r, key); err != nil {
 		return fmt.Errorf("envelope: key file: reading random bytes: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".vault.kek-*")
-	if err != nil {
+	defer clear(key)
+	// Create, unlike a rename, fails when the name exists: a concurrent
+	// creator wins and we read its key.
+	if err := atomicfile.Create(path, key, 0o600); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("envelope: key file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("envelope: key file: %w", err)
-	}
-	if _, err := tmp.Write(key); err != nil {
-		tmp.Close()
-		return fmt.Errorf("envelope: key file: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("envelope: key file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("envelope: key file: %w", err)
-	}
-	// Link, unlike rename, fails when the name exists: a concurrent creator
-	// wins and we read its key.
-	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("envelope: key file: %w", err)
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("envelope: key file: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("envelope: key file: syncing directory: %w", err)
 	}
 	return nil
 }

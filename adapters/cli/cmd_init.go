@@ -20,6 +20,7 @@ import (
 	"github.com/registra-pki/registra"
 	"github.com/registra-pki/registra/access"
 	"github.com/registra-pki/registra/ca"
+	"github.com/registra-pki/registra/internal/atomicfile"
 )
 
 // BootstrapFile is the name, in the data directory, of the first admin's
@@ -178,7 +179,7 @@ func (e *env) runInit(cmd *cobra.Command, f initFlags) error {
 		return err
 	}
 	bootstrap := filepath.Join(dir, BootstrapFile)
-	if err := writeFileAtomic(bootstrap, append(j, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(bootstrap, append(j, '\n'), 0o600); err != nil {
 		return err
 	}
 

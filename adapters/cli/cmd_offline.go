@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/registra-pki/registra/internal/atomicfile"
 	"github.com/registra-pki/registra/recognition"
 )
 
@@ -102,7 +103,7 @@ An operator who did not recognise the applicant names the recognising officer
 				return err
 			}
 			if f.out != "" {
-				if err := writeFileAtomic(f.out, bundle, 0o600); err != nil {
+				if err := atomicfile.Write(f.out, bundle, 0o600); err != nil {
 					return err
 				}
 			}

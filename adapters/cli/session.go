@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/registra-pki/registra/access"
+	"github.com/registra-pki/registra/internal/atomicfile"
 )
 
 // SessionFile is the name of the saved session in the configuration
@@ -64,7 +65,7 @@ func (e *env) saveSession(s savedSession) (string, error) {
 		return "", err
 	}
 	path := filepath.Join(dir, SessionFile)
-	return path, writeFileAtomic(path, append(b, '\n'), 0o600)
+	return path, atomicfile.Write(path, append(b, '\n'), 0o600)
 }
 
 // loadSession reads the saved session; a missing file is ErrNotLoggedIn.
@@ -98,41 +99,5 @@ func (e *env) removeSession() error {
 	if err := os.Remove(filepath.Join(dir, SessionFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	return nil
-}
-
-// writeFileAtomic writes b to path through a temporary file in the same
-// directory, created with perm, then renamed over path.
-func writeFileAtomic(path string, b []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			_ = os.Remove(tmp) //nolint:errcheck // best-effort cleanup; the write error is reported
-		}
-	}()
-	if err := f.Chmod(perm); err != nil {
-		_ = f.Close() //nolint:errcheck // the chmod error is reported
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		_ = f.Close() //nolint:errcheck // the write error is reported
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close() //nolint:errcheck // the sync error is reported
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
 	return nil
 }

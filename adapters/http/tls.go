@@ -18,6 +18,7 @@ import (
 
 	"github.com/registra-pki/registra"
 	"github.com/registra-pki/registra/ca"
+	"github.com/registra-pki/registra/internal/atomicfile"
 )
 
 // renewBefore is how long before notAfter the server certificate is
@@ -52,7 +53,7 @@ func ServerTLS(ctx context.Context, p *registra.Platform, cfg ServerTLSConfig) (
 	}
 	certPath, keyPath := filepath.Join(dir, "server.pem"), filepath.Join(dir, "server.key")
 	h := p.Hierarchy()
-	if err := writeFile(filepath.Join(dir, "ca.pem"), pemCerts(h.Root()), 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, "ca.pem"), pemCerts(h.Root()), 0o644); err != nil {
 		return nil, err
 	}
 	if pair, err := tls.LoadX509KeyPair(certPath, keyPath); err == nil && usable(pair.Leaf, h, names) {
@@ -85,10 +86,10 @@ func ServerTLS(ctx context.Context, p *registra.Platform, cfg ServerTLSConfig) (
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+	if err := atomicfile.Write(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		return nil, err
 	}
-	if err := writeFile(certPath, pemCerts(append([]*x509.Certificate{issued.Certificate}, issued.Chain[:len(issued.Chain)-1]...)...), 0o644); err != nil {
+	if err := atomicfile.Write(certPath, pemCerts(append([]*x509.Certificate{issued.Certificate}, issued.Chain[:len(issued.Chain)-1]...)...), 0o644); err != nil {
 		return nil, err
 	}
 	pair, err := tls.LoadX509KeyPair(certPath, keyPath)
@@ -115,29 +116,4 @@ func pemCerts(certs ...*x509.Certificate) []byte {
 		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
 	}
 	return out
-}
-
-// writeFile writes b to path atomically: a temporary file, fsynced, renamed.
-func writeFile(path string, b []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) //nolint:errcheck // gone after the rename
-	if err := f.Chmod(mode); err != nil {
-		f.Close() //nolint:errcheck // the chmod error is reported
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close() //nolint:errcheck // the write error is reported
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close() //nolint:errcheck // the sync error is reported
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

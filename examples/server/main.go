@@ -40,6 +40,7 @@ import (
 	"github.com/registra-pki/registra/adapters/hsm"
 	httpapi "github.com/registra-pki/registra/adapters/http"
 	"github.com/registra-pki/registra/ca"
+	"github.com/registra-pki/registra/internal/atomicfile"
 )
 
 // BootstrapFile is the name, in the data directory, of the first admin's
@@ -228,7 +229,7 @@ func firstStart(ctx context.Context, p *registra.Platform, dir, addr string, std
 	if err != nil {
 		return err
 	}
-	if err := writeFile(path, append(j, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(path, append(j, '\n'), 0o600); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "registra: created organisation %s and admin %q; credentials in %s (mode 0600)\n", demoOrg, adminUser, path)

@@ -878,8 +878,65 @@ func (w *writer) sealAudit(c SealAudit) (Output, error) {
 	if err != nil {
 		return Output{}, err
 	}
+	if c.From == 0 {
+		return w.sealAuditV1(m, c.Max)
+	}
+	if c.From != m.Aux+1 {
+		return Output{}, w.conflict("the seal starts at audit event %d, the first unsealed is %d", c.From, m.Aux+1)
+	}
+	if last := m.Aux + uint64(len(c.Hashes)); last > m.Value {
+		return Output{}, w.conflict("the seal ends at audit event %d, the last appended is %d", last, m.Value)
+	}
 	next := *m
-	for next.Aux < next.Value && next.Aux-m.Aux < uint64(c.Max) {
+	for _, want := range c.Hashes {
+		seq := next.Aux + 1
+		ev, err := first[AuditEvent](w.txn, tableAudit, indexID, newKey().u64(seq))
+		if err != nil {
+			return Output{}, err
+		}
+		if ev == nil {
+			return Output{}, fmt.Errorf("%w: audit event %d is missing", ErrCorrupt, seq)
+		}
+		// The proposer computed want from the same committed event, so a
+		// difference means the event was changed in the log since: the
+		// replay cannot be refused, so the break is recorded and the
+		// proposer's hash kept as the evidence.
+		if !bytes.Equal(ChainHash(next.Hash, ev), want) {
+			if err := w.recordAuditBreak(seq); err != nil {
+				return Output{}, err
+			}
+		}
+		sealed := *ev
+		sealed.Hash = bytes.Clone(want)
+		sealed.Version = w.index
+		if err := w.insert(tableAudit, &sealed); err != nil {
+			return Output{}, err
+		}
+		next.Aux = seq
+		next.Hash = sealed.Hash
+	}
+	if err := w.insert(tableMeta, &next); err != nil {
+		return Output{}, err
+	}
+	return Output{Number: next.Aux}, nil
+}
+
+// recordAuditBreak remembers the first audit event found changed while
+// sealing (see [Snapshot.VerifyAudit]).
+func (w *writer) recordAuditBreak(seq uint64) error {
+	b, err := first[metaRecord](w.txn, tableMeta, indexID, newKey().str(metaAuditBreak))
+	if err != nil || b != nil {
+		return err
+	}
+	return w.insert(tableMeta, &metaRecord{Name: metaAuditBreak, Value: seq})
+}
+
+// sealAuditV1 applies a seal of the retired [SealAuditV1Type], as logs
+// written before seals carried their chain hold it: up to max unsealed
+// events are chained as they are at apply time.
+func (w *writer) sealAuditV1(m *metaRecord, max uint32) (Output, error) {
+	next := *m
+	for next.Aux < next.Value && next.Aux-m.Aux < uint64(max) {
 		seq := next.Aux + 1
 		ev, err := first[AuditEvent](w.txn, tableAudit, indexID, newKey().u64(seq))
 		if err != nil {

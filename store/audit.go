@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"iter"
+
+	"github.com/hashicorp/go-memdb"
 )
 
 // ChainHash returns the SHA-256 chain link of ev after prev (the previous
@@ -68,6 +70,42 @@ func VerifyAuditChain(events iter.Seq[AuditEvent]) error {
 			prev = ev.Hash
 		}
 		want++
+	}
+	return nil
+}
+
+// planSeals fills in the range and chain hashes of every [SealAudit] of
+// cmds (see its doc) from the committed state read by txn. Events the batch
+// itself appends are not sealed: their numbers are known only when the
+// batch applies.
+func planSeals(txn *memdb.Txn, cmds []Command) error {
+	m, err := first[metaRecord](txn, tableMeta, indexID, newKey().str(metaAudit))
+	if err != nil {
+		return err
+	}
+	if m == nil {
+		m = &metaRecord{}
+	}
+	aux, head := m.Aux, m.Hash
+	for i, c := range cmds {
+		s, ok := c.(SealAudit)
+		if !ok {
+			continue
+		}
+		s.From, s.Hashes = aux+1, nil
+		for aux < m.Value && len(s.Hashes) < int(s.Max) {
+			ev, err := first[AuditEvent](txn, tableAudit, indexID, newKey().u64(aux+1))
+			if err != nil {
+				return err
+			}
+			if ev == nil {
+				return fmt.Errorf("%w: audit event %d is missing", ErrCorrupt, aux+1)
+			}
+			head = ChainHash(head, ev)
+			s.Hashes = append(s.Hashes, head)
+			aux++
+		}
+		cmds[i] = s
 	}
 	return nil
 }

@@ -78,6 +78,13 @@ func encCommand(e *encoder, c Command) {
 		encAudit(e, &c.Event)
 	case SealAudit:
 		e.u32(c.Max)
+		if c.From != 0 {
+			e.u64(c.From)
+			e.u64(uint64(len(c.Hashes)))
+			for _, h := range c.Hashes {
+				e.bytes(h)
+			}
+		}
 	case PutEvidence:
 		encEvidence(e, &c.Evidence)
 	case PutEnvelope:
@@ -138,8 +145,10 @@ func decCommand(d *decoder) Command {
 		return PutReceipt{Receipt: decReceipt(d)}
 	case AppendAuditType:
 		return AppendAudit{Event: decAudit(d)}
-	case SealAuditType:
+	case SealAuditV1Type:
 		return SealAudit{Max: d.u32()}
+	case SealAuditType:
+		return decSealAudit(d)
 	case PutEvidenceType:
 		return PutEvidence{Evidence: decEvidence(d)}
 	case PutEnvelopeType:
@@ -222,10 +231,34 @@ func decodeEntry(p []byte) (*entry, error) {
 }
 
 // contentHash is the idempotency fingerprint of a batch: the SHA-256 of its
-// fence and commands (not of its key or time).
+// fence and commands as the caller gave them (not of its key or time, nor
+// of the range and hashes the store fills into a [SealAudit]).
 func contentHash(fence *LeaseToken, cmds []Command) []byte {
+	given := make([]Command, len(cmds))
+	for i, c := range cmds {
+		if s, ok := c.(SealAudit); ok {
+			c = SealAudit{Max: s.Max}
+		}
+		given[i] = c
+	}
 	e := &encoder{b: make([]byte, 0, 256)}
-	encFenceAndCommands(e, fence, cmds)
+	encFenceAndCommands(e, fence, given)
 	h := sha256.Sum256(e.b)
 	return h[:]
+}
+
+func decSealAudit(d *decoder) Command {
+	c := SealAudit{Max: d.u32(), From: d.u64()}
+	if d.err == nil && c.From == 0 {
+		d.fail("seal from event 0")
+		return nil
+	}
+	n := d.length()
+	for range n {
+		c.Hashes = append(c.Hashes, d.bytes())
+		if d.err != nil {
+			return nil
+		}
+	}
+	return c
 }

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"encoding/hex"
 	"flag"
 	"fmt"
@@ -60,7 +61,7 @@ func goldenCommands() map[string]store.Command {
 			PublishedAt: at, Detail: "etag 1"}},
 		"AppendAudit": store.AppendAudit{Event: store.AuditEvent{OrgID: "org-1", At: at, ActorID: "op-1", Action: "order.create",
 			Subject: "ord-1", Details: `{"k":"v"}`}},
-		"SealAudit":    store.SealAudit{Max: 500},
+		"SealAudit":    store.SealAudit{Max: 500, From: 41, Hashes: [][]byte{bytes.Repeat([]byte{0xa1}, 32), bytes.Repeat([]byte{0x5c}, 32)}},
 		"PutEvidence":  store.PutEvidence{Evidence: store.EvidenceRef{ID: "ev-1", OrgID: "org-1", OrderID: "ord-1", Method: "spid", Blobs: []string{blob}, CreatedAt: at}},
 		"PutEnvelope":  store.PutEnvelope{Envelope: store.EnvelopeRef{ID: "env-1", OrgID: "org-1", OrderID: "ord-1", ProductID: "prod-1", Format: "pdf", Blob: blob, CreatedAt: at}},
 		"AcquireLease": store.AcquireLease{Name: "crl-ca-1-7", Holder: "node-a/42", TTL: 30 * time.Second},
@@ -75,9 +76,9 @@ func goldenCommands() map[string]store.Command {
 func TestCommandEncodingGolden(t *testing.T) {
 	t.Parallel()
 	cmds := goldenCommands()
-	// Every message type has one, except the retired PutUnitV1Type
-	// (TestDecodeRetiredCommands).
-	require.Len(t, cmds, int(store.DeleteSessionType)-1, "one golden command per message type")
+	// Every message type has one, except the retired PutUnitV1Type and
+	// SealAuditV1Type (TestDecodeRetiredCommands).
+	require.Len(t, cmds, int(store.SealAuditType)-2, "one golden command per message type")
 	for name, c := range cmds {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -104,19 +105,36 @@ func TestCommandEncodingGolden(t *testing.T) {
 }
 
 // TestDecodeRetiredCommands: commands of retired message types, as older
-// logs hold them, still decode (testdata/codec/PutUnitV1.golden was written
-// by the encoder of that type before it was retired).
+// logs hold them, still decode (testdata/codec/PutUnitV1.golden and
+// SealAuditV1.golden were written by the encoders of those types before
+// they were retired).
 func TestDecodeRetiredCommands(t *testing.T) {
 	t.Parallel()
-	raw, err := os.ReadFile(filepath.Join("testdata", "codec", "PutUnitV1.golden"))
-	require.NoError(t, err)
-	b, err := hex.DecodeString(strings.TrimSpace(string(raw)))
-	require.NoError(t, err)
-	require.Equal(t, byte(store.PutUnitV1Type), b[0])
-	c, err := store.DecodeCommand(b)
-	require.NoError(t, err)
-	assert.Equal(t, store.PutUnit{Unit: store.Unit{ID: "unit-1", OrgID: "org-1", Name: "Sede"}}, c)
-	assert.Equal(t, store.PutUnitType, c.MessageType(), "re-encoded under the current type")
+	tests := []struct {
+		file string
+		typ  store.MessageType
+		want store.Command
+		now  store.MessageType
+	}{
+		{"PutUnitV1", store.PutUnitV1Type, store.PutUnit{Unit: store.Unit{ID: "unit-1", OrgID: "org-1", Name: "Sede"}}, store.PutUnitType},
+		// A seal without a recorded range keeps its retired type: it is
+		// applied as it was, chaining the events as they are.
+		{"SealAuditV1", store.SealAuditV1Type, store.SealAudit{Max: 500}, store.SealAuditV1Type},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			raw, err := os.ReadFile(filepath.Join("testdata", "codec", tc.file+".golden"))
+			require.NoError(t, err)
+			b, err := hex.DecodeString(strings.TrimSpace(string(raw)))
+			require.NoError(t, err)
+			require.Equal(t, byte(tc.typ), b[0])
+			c, err := store.DecodeCommand(b)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, c)
+			assert.Equal(t, tc.now, c.MessageType())
+		})
+	}
 }
 
 func TestDecodeCommandRejects(t *testing.T) {
@@ -131,6 +149,7 @@ func TestDecodeCommandRejects(t *testing.T) {
 		{"truncated", good[:len(good)-3]},
 		{"trailing bytes", append(append([]byte(nil), good...), 0)},
 		{"huge length", []byte{byte(store.PutUnitType), 0xff, 0xff, 0xff, 0xff, 0x0f}},
+		{"seal from event 0", []byte{byte(store.SealAuditType), 0x01, 0x00, 0x00}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -23,7 +23,7 @@ const (
 	PublishCRLType       MessageType = 11
 	PutReceiptType       MessageType = 12
 	AppendAuditType      MessageType = 13
-	SealAuditType        MessageType = 14
+	SealAuditV1Type      MessageType = 14 // retired: a seal without its range and hashes, still decoded from old logs
 	PutEvidenceType      MessageType = 15
 	PutEnvelopeType      MessageType = 16
 	AcquireLeaseType     MessageType = 17
@@ -33,6 +33,7 @@ const (
 	PutCredentialsType   MessageType = 21
 	PutSessionType       MessageType = 22
 	DeleteSessionType    MessageType = 23
+	SealAuditType        MessageType = 24
 )
 
 // Command is one typed write of a [Batch]. The set of commands is closed: only
@@ -202,9 +203,26 @@ type AppendAudit struct {
 }
 
 // SealAudit links up to Max unsealed audit events, in sequence order, into
-// the SHA-256 chain. It is the sealing job's write.
+// the SHA-256 chain. It is the sealing job's write. It seals events
+// committed before its batch, not those the batch itself appends.
+//
+// The store fills in From and Hashes when it proposes the command (values
+// given by the caller are replaced): the range and the chain hashes it
+// computes from its committed state. Applying the command seals exactly that
+// range and records exactly those hashes, so the log holds the chain as it
+// was when sealed: an audit event later edited in the log no longer matches
+// its hash when the log is replayed, and [Snapshot.VerifyAudit] names it.
+// A range that no longer starts at the first unsealed event (another seal
+// came first) fails with [ErrConflict] and changes nothing.
 type SealAudit struct {
 	Max uint32
+	// From is the first sequence number sealed: one past the last sealed
+	// event when the command was proposed. Zero only in commands of the
+	// retired [SealAuditV1Type], which seal without a recorded chain.
+	From uint64
+	// Hashes are the chain hashes (see [ChainHash]) of events From,
+	// From+1, ..., at most Max of them; empty when nothing was unsealed.
+	Hashes [][]byte
 }
 
 // PutEvidence records an evidence reference. References are never replaced.
@@ -287,7 +305,12 @@ func (PutReceipt) MessageType() MessageType { return PutReceiptType }
 func (AppendAudit) MessageType() MessageType { return AppendAuditType }
 
 // MessageType implements [Command].
-func (SealAudit) MessageType() MessageType { return SealAuditType }
+func (c SealAudit) MessageType() MessageType {
+	if c.From == 0 {
+		return SealAuditV1Type
+	}
+	return SealAuditType
+}
 
 // MessageType implements [Command].
 func (PutEvidence) MessageType() MessageType { return PutEvidenceType }

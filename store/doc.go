@@ -46,6 +46,14 @@
 //     anything is proposed; times come back in UTC, truncated to
 //     microseconds.
 //   - Nothing slow or external happens inside a write.
+//   - The audit trail has no global hot row: events are appended in the
+//     business batch ([AppendAudit]) and sealed into the SHA-256 chain
+//     later ([SealAudit]). The node proposing a seal computes the range and
+//     the chain hashes from its committed state and puts them in the
+//     command, so the log holds the chain as it was sealed: an event edited
+//     in the log (or in a snapshot) is named by [Snapshot.VerifyAudit] as an
+//     [*AuditChainError], since replaying it no longer matches the recorded
+//     hash (the first such event is kept in the state as well).
 //
 // Idempotency keys are kept for good: TODO(#4) a retention command that
 // drops keys older than the longest client retry window.

@@ -11,7 +11,7 @@ import (
 func FuzzDecodeEntry(f *testing.F) {
 	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	f.Add(encodeEntry(&entry{Org: "org-1", IdempotencyKey: "k", At: at, Fence: &LeaseToken{Name: "l", Holder: "h", Epoch: 2},
-		Commands: []Command{SealAudit{Max: 3}, ReserveCRLNumber{Scope: CRLScope{Issuer: "ca", Shard: 1}}}}))
+		Commands: []Command{SealAudit{Max: 3, From: 2, Hashes: [][]byte{bytes.Repeat([]byte{1}, 32)}}, SealAudit{Max: 3}, ReserveCRLNumber{Scope: CRLScope{Issuer: "ca", Shard: 1}}}}))
 	f.Add(encodeEntry(&entry{At: at, Commands: []Command{AbandonIntent{IntentID: "i", Reason: "r"}}}))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		en, err := decodeEntry(in)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -114,6 +115,7 @@ type Node struct {
 	log    *slog.Logger
 	closed atomic.Bool
 	mu     sync.Mutex
+	sealMu sync.Mutex // held while a batch with a SealAudit is planned and applied
 }
 
 var _ Store = (*Node)(nil)
@@ -339,6 +341,18 @@ func (n *Node) Apply(ctx context.Context, b *Batch) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if slices.ContainsFunc(cmds, isSeal) {
+		// One seal at a time from this node, planned from the state its
+		// predecessor left, so concurrent sealing passes do not conflict.
+		n.sealMu.Lock()
+		defer n.sealMu.Unlock()
+		v := n.fsm.view()
+		err := planSeals(v.txn, cmds)
+		v.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
 	var fence *LeaseToken
 	if b.Fence != nil {
 		f := *b.Fence
@@ -474,3 +488,5 @@ func verifyLatestSnapshot(snaps *raft.FileSnapshotStore) error {
 	defer rc.Close()
 	return verifySnapshotStream(rc)
 }
+
+func isSeal(c Command) bool { _, ok := c.(SealAudit); return ok }

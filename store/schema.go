@@ -315,4 +315,7 @@ type metaRecord struct {
 	Hash  []byte
 }
 
-const metaAudit = "audit" // Value: last appended seq; Aux: last sealed seq; Hash: chain head
+const (
+	metaAudit      = "audit"       // Value: last appended seq; Aux: last sealed seq; Hash: chain head
+	metaAuditBreak = "audit-break" // Value: first event found changed while sealing (absent: none)
+)

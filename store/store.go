@@ -103,9 +103,11 @@ type Snapshot interface {
 	// AuditEvents calls fn for each audit event from sequence number from,
 	// in order, until fn returns an error.
 	AuditEvents(from uint64, fn func(AuditEvent) error) error
-	// VerifyAudit checks the whole audit chain (see [VerifyAuditChain]) and
-	// that its head matches the store's record of it; it returns nil or an
-	// *AuditChainError naming the first bad sequence number.
+	// VerifyAudit checks the whole audit chain (see [VerifyAuditChain]),
+	// that its head matches the store's record of it and that no sealed
+	// event was found changed when its seal was applied (an event edited in
+	// the log; see [SealAudit]); it returns nil or an *AuditChainError
+	// naming the first bad sequence number.
 	VerifyAudit() error
 	// CheckInvariants verifies the rules of STORE.md on the whole view:
 	// every index agrees with a full scan, every suspended or revoked

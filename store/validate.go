@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"strings"
 	"time"
@@ -406,6 +407,14 @@ func validateCommand(path string, cmd Command) (Command, error) {
 	case SealAudit:
 		if v.Max == 0 || v.Max > MaxSealBatch {
 			c.fail("max", fmt.Sprintf("must be 1-%d", MaxSealBatch))
+		}
+		if len(v.Hashes) > int(v.Max) || (v.From == 0 && len(v.Hashes) != 0) {
+			c.fail("hashes", "has more hashes than max, or hashes without from")
+		}
+		for i, h := range v.Hashes {
+			if len(h) != sha256.Size {
+				c.fail(fmt.Sprintf("hashes[%d]", i), "must be a SHA-256 hash")
+			}
 		}
 	case PutEvidence:
 		ev := &v.Evidence

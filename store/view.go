@@ -350,11 +350,21 @@ func (v *view) VerifyAudit() error {
 			return nil
 		})
 	}
-	if err := VerifyAuditChain(events); err != nil {
-		return err
-	}
+	chainErr := VerifyAuditChain(events)
 	if iterErr != nil && iterErr != errStopIteration {
 		return iterErr
+	}
+	// A break recorded while sealing: an event replayed from the log that
+	// differs from the one the seal was computed over.
+	brk, err := first[metaRecord](v.txn, tableMeta, indexID, newKey().str(metaAuditBreak))
+	if err != nil {
+		return err
+	}
+	if ce, ok := errors.AsType[*AuditChainError](chainErr); brk != nil && (chainErr == nil || ok && ce.Seq > brk.Value) {
+		return &AuditChainError{Seq: brk.Value, Reason: "differs from the event sealed in the log"}
+	}
+	if chainErr != nil {
+		return chainErr
 	}
 	m, err := first[metaRecord](v.txn, tableMeta, indexID, newKey().str(metaAudit))
 	if err != nil {

@@ -72,6 +72,8 @@ type Keys struct {
 	CAKeyNames ca.KeyNames
 	// HolderKeyName names a product's remote signature key.
 	HolderKeyName func(productID string) string
+	// EvidenceKeyName names the evidence-sealing key.
+	EvidenceKeyName string
 	// Close releases the key manager. Nil means nothing to release.
 	Close func() error
 }

@@ -143,6 +143,7 @@ func (e *env) runInit(cmd *cobra.Command, f initFlags) error {
 			defer keys.Close() //nolint:errcheck // closing at exit; the keys are in the token
 		}
 		cfg.KeyManager, cfg.CAKeyNames, cfg.HolderKeyName = keys.Manager, keys.CAKeyNames, keys.HolderKeyName
+		cfg.EvidenceKeyName = keys.EvidenceKeyName
 		storage = "keys in the PKCS #11 token"
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -19,7 +19,6 @@ import (
 
 	"github.com/registra-pki/registra/adapters/cli"
 	"github.com/registra-pki/registra/adapters/hsm"
-	"github.com/registra-pki/registra/ca"
 )
 
 func main() {
@@ -64,15 +63,12 @@ func openHSM(ctx context.Context, uri string, log *slog.Logger) (*cli.Keys, erro
 	if err != nil {
 		return nil, err
 	}
+	names := hsm.DefaultPlatformKeyNames()
 	return &cli.Keys{
-		Manager:       tok,
-		CAKeyNames:    ca.KeyNames{Root: hsmKeyName("registra-root"), Issuing: hsmKeyName("registra-issuing"), OCSP: hsmKeyName("registra-ocsp")},
-		HolderKeyName: func(productID string) string { return hsmKeyName("holder-" + productID) },
-		Close:         tok.Close,
+		Manager:         tok,
+		CAKeyNames:      names.CA,
+		HolderKeyName:   hsm.HolderKeyName,
+		EvidenceKeyName: names.Evidence,
+		Close:           tok.Close,
 	}, nil
-}
-
-// hsmKeyName is the PKCS #11 URI of a key with label and id name.
-func hsmKeyName(name string) string {
-	return hsm.KeyName{Object: name, ID: []byte(name)}.String()
 }

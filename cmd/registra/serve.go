@@ -51,6 +51,7 @@ func serve(ctx context.Context, o cli.ServeOptions) error {
 		}
 		defer keys.Close() //nolint:errcheck // closing at exit
 		cfg.KeyManager, cfg.CAKeyNames, cfg.HolderKeyName = keys.Manager, keys.CAKeyNames, keys.HolderKeyName
+		cfg.EvidenceKeyName = keys.EvidenceKeyName
 	}
 	p, err := registra.Open(ctx, cfg)
 	if err != nil {

@@ -39,7 +39,6 @@ import (
 	"github.com/registra-pki/registra/access"
 	"github.com/registra-pki/registra/adapters/hsm"
 	httpapi "github.com/registra-pki/registra/adapters/http"
-	"github.com/registra-pki/registra/ca"
 	"github.com/registra-pki/registra/internal/atomicfile"
 )
 
@@ -150,9 +149,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		defer tok.Close() //nolint:errcheck // closing at exit
 		cfg.KeyManager = tok
-		cfg.CAKeyNames = ca.KeyNames{Root: hsmName("registra-root"), Issuing: hsmName("registra-issuing"), OCSP: hsmName("registra-ocsp")}
-		cfg.HolderKeyName = func(productID string) string { return hsmName("holder-" + productID) }
-		cfg.EvidenceKeyName = hsmName("registra-evidence-seal")
+		names := hsm.DefaultPlatformKeyNames()
+		cfg.CAKeyNames, cfg.EvidenceKeyName, cfg.HolderKeyName = names.CA, names.Evidence, hsm.HolderKeyName
 	}
 	p, err := registra.Open(ctx, cfg)
 	if err != nil {
@@ -188,11 +186,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	err = httpapi.Serve(ctx, sc)
 	log.Info("stopped")
 	return err
-}
-
-// hsmName is the PKCS#11 URI of a key with label and id name.
-func hsmName(name string) string {
-	return hsm.KeyName{Object: name, ID: []byte(name)}.String()
 }
 
 // firstStart bootstraps a platform without operators: the demo organisation,

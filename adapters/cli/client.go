@@ -163,9 +163,10 @@ type request struct {
 	body any
 }
 
-// multipartBody is a multipart/form-data body of files.
+// multipartBody is a multipart/form-data body of files and text fields.
 type multipartBody struct {
-	files []formFile
+	files  []formFile
+	fields [][2]string // name, value; empty values are left out
 }
 
 // formFile is one file field of a multipart body.
@@ -215,6 +216,14 @@ func (c *client) send(ctx context.Context, r request) (*http.Response, error) {
 	case *multipartBody:
 		var buf bytes.Buffer
 		mw := multipart.NewWriter(&buf)
+		for _, kv := range b.fields {
+			if kv[1] == "" {
+				continue
+			}
+			if err := mw.WriteField(kv[0], kv[1]); err != nil {
+				return nil, err
+			}
+		}
 		for _, f := range b.files {
 			w, err := mw.CreateFormFile(f.field, f.name)
 			if err != nil {

@@ -74,7 +74,6 @@ func TestUsageErrors(t *testing.T) {
 		{"passphrase choice", []string{"issue", "O1"}, "--tax-code-passphrase or --passphrase-file"},
 		{"offline without uploads", []string{"recognition", "offline", "O1"}, "--upload is required"},
 		{"offline upload spelling", []string{"recognition", "offline", "O1", "--upload", "front.jpg"}, "is not KIND=FILE"},
-		{"offline without seal", []string{"recognition", "offline", "O1", "--upload", "document_front=help_test.go"}, "--seal-cert is required"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,13 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -164,36 +159,6 @@ func (sp *serveProcess) stop(t *testing.T) {
 	}
 }
 
-// evidenceFiles writes an evidence-sealing certificate and its key (PEM)
-// into tmp. The platform's own root CA issues the certificate: the default
-// trust anchor of recognition evidence.
-func evidenceFiles(t *testing.T, dir, tmp string) (certFile, keyFile string) {
-	t.Helper()
-	rootPEM, err := os.ReadFile(filepath.Join(dir, "ca", "root.pem"))
-	require.NoError(t, err)
-	blk, _ := pem.Decode(rootPEM)
-	root, err := x509.ParseCertificate(blk.Bytes)
-	require.NoError(t, err)
-	keyPEM, err := os.ReadFile(filepath.Join(dir, "ca", "keys", "root.key"))
-	require.NoError(t, err)
-	blk, _ = pem.Decode(keyPEM)
-	rootKey, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
-	require.NoError(t, err)
-	key, _ := recognitiontest.SelfSignedRSA(t, "evidence")
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:   pkix.Name{CommonName: "registra evidence seal", Organization: []string{"registra"}, Country: []string{"IT"}},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0),
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, root, key.Public(), rootKey)
-	require.NoError(t, err)
-	kb, err := x509.MarshalPKCS8PrivateKey(key)
-	require.NoError(t, err)
-	certFile, keyFile = filepath.Join(tmp, "evidence.pem"), filepath.Join(tmp, "evidence.key")
-	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600))
-	return certFile, keyFile
-}
-
 // TestFullFlow drives the workflow with the registra binary against a
 // platform on loopback (issue #11, acceptance 1): init, serve, login,
 // create, submit, recognise, issue, suspend, reactivate, revoke,
@@ -300,8 +265,8 @@ func TestFullFlow(t *testing.T) {
 	c.ok(&order, "", "order", "submit", order.ID, "--json")
 	assert.Equal(t, "to_identify", order.Status)
 
-	// recognise: the recognition station verifies the uploads, seals the
-	// evidence and records it; the bundle verifies offline.
+	// recognise: the artefacts are uploaded; the platform verifies them,
+	// seals the evidence and records it.
 	uploads := map[string][]byte{"document_front": recognitiontest.JPEG("front"), "document_back": recognitiontest.PNG("back"),
 		"signed_paper_form": recognitiontest.PDF("form"), "recognition_report": recognitiontest.PDF("report")}
 	args := []string{"recognition", "offline", order.ID, "--json"}
@@ -310,14 +275,8 @@ func TestFullFlow(t *testing.T) {
 		require.NoError(t, os.WriteFile(f, data, 0o600))
 		args = append(args, "--upload", kind+"="+f)
 	}
-	sealCert, sealKey := evidenceFiles(t, dir, tmp)
-	bundleFile := filepath.Join(tmp, "bundle.bin")
-	args = append(args, "--seal-cert", sealCert, "--seal-key", sealKey, "--out", bundleFile)
 	c.ok(&order, "", args...)
 	assert.Equal(t, "to_issue", order.Status)
-	out := c.ok(nil, "", "evidence", "verify", bundleFile, "--data", dir)
-	assert.Contains(t, out, "evidence bundle verified")
-	assert.Contains(t, out, tc.String())
 
 	// issue
 	var product struct {
@@ -403,7 +362,7 @@ func TestFullFlow(t *testing.T) {
 		}
 		return false
 	}, 30*time.Second, 200*time.Millisecond, "serial %s on the delta CRL", serial)
-	out = c.ok(nil, "", "crl", "show", publicURL+"/crl/issuing-delta.crl", "--issuer", filepath.Join(dir, "ca", "issuing.pem"))
+	out := c.ok(nil, "", "crl", "show", publicURL+"/crl/issuing-delta.crl", "--issuer", filepath.Join(dir, "ca", "issuing.pem"))
 	assert.Contains(t, out, "delta CRL")
 	assert.Contains(t, out, "verified")
 	out = c.ok(nil, "", "crl", "show", publicURL+"/crl/issuing.crl")

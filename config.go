@@ -127,6 +127,18 @@ type Config struct {
 	// antivirus scanner). Nil means Sign ID cannot be recognised from
 	// uploads. Now and Logger default to this Config's.
 	SignID *recognition.SignIDConfig
+	// LiveID, VideoID and SPID configure those verifiers (the steps of
+	// recognise_steps.go). Nil means the method cannot be recognised
+	// through the platform. OneShotRoots nil means the platform's root CA;
+	// Now and Logger default to this Config's.
+	LiveID  *recognition.LiveIDConfig
+	VideoID *recognition.VideoIDConfig
+	SPID    *recognition.SPIDConfig
+	// OTP configures the applicant's OTP-authorised one-shot signature of
+	// the request form, which Live ID, Video ID and SPID need. Its Sender
+	// is required; Issuer nil means the platform's issuing CA with profile
+	// ca.OneShot. Nil means those three methods are unavailable.
+	OTP *recognition.OTPSignerConfig
 }
 
 // Validate names the first bad field of c.

@@ -19,7 +19,12 @@ import (
 type recognisers struct {
 	seal    *evidenceSeal
 	offline *recognition.Offline
-	signID  *recognition.SignID // nil without Config.SignID
+	signID  *recognition.SignID    // nil without Config.SignID
+	liveID  *recognition.LiveID    // nil without Config.LiveID
+	videoID *recognition.VideoID   // nil without Config.VideoID
+	spid    *recognition.SPID      // nil without Config.SPID
+	otp     *recognition.OTPSigner // nil without Config.OTP
+	steps   *recognitionSteps      // the steps taken so far (recognise_steps.go)
 }
 
 // openRecognisers opens the evidence seal and builds the verifiers, and
@@ -54,6 +59,9 @@ func (p *Platform) openRecognisers(ctx context.Context) (*recognisers, error) {
 			return nil, &Error{Op: "open", Kind: ErrInvalidInput, Err: fmt.Errorf("Config.SignID: %w", err)}
 		}
 	}
+	if err := p.openStepVerifiers(r); err != nil {
+		return nil, err
+	}
 	// The seal's certificate is an anchor of its own: trusting it alone,
 	// rather than every certificate of the platform's root, keeps holder
 	// certificates from counting as evidence seals when EvidenceRoots names
@@ -80,8 +88,13 @@ func (p *Platform) openRecognisers(ctx context.Context) (*recognisers, error) {
 // Methods: Offline (signed paper form, recognition report as a scan, PDF
 // or signed .p7m, identity document images); Sign ID (the applicant's
 // .p7m) only when Config.SignID is set, else ErrInvalidInput naming it as
-// unavailable. The other methods need steps with the applicant (OTP, video
-// callback, SPID login) and are recorded with RecordRecognition.
+// unavailable; Live ID (the report signed by the acting RAO, given with
+// s.OperatorCertificate, and the document images) when Config.LiveID and
+// Config.OTP are set, after the applicant's form signature
+// ([Platform.StartFormSignature]; else ErrInvalidInput naming
+// "form_signature"). Video ID and SPID have steps of their own
+// ([Platform.RecogniseVideo], [Platform.SPIDAssertion]): their
+// submission fields, and s.FormSignature, are filled by the platform only.
 //
 // Who may: an operator granted access.PermRecordRecognition (IR, RAO,
 // master RAO) by either method; for the Offline method also a plain
@@ -105,6 +118,15 @@ func (p *Platform) openRecognisers(ctx context.Context) (*recognisers, error) {
 // named officer is registered as above (ErrInvalidInput naming "officer.id"
 // or "officer.role"). Nothing is stored on refusal.
 func (p *Platform) Recognise(ctx context.Context, a Actor, orderID string, s recognition.Submission) (*Order, error) {
+	// What the applicant's own steps produced is the platform's to fill in
+	// (recognise_steps.go), never the caller's.
+	s.FormSignature, s.VideoSession, s.SAMLResponse, s.SAMLRequestIDs = nil, nil, "", nil
+	return p.recognise(ctx, a, orderID, s)
+}
+
+// recognise is Recognise with the fields of the applicant's steps as the
+// step methods set them.
+func (p *Platform) recognise(ctx context.Context, a Actor, orderID string, s recognition.Submission) (*Order, error) {
 	const op = "order.recognise"
 	oc, err := p.loadOrder(ctx, a, orderID)
 	if err != nil {
@@ -133,6 +155,13 @@ func (p *Platform) Recognise(ctx context.Context, a Actor, orderID string, s rec
 			return nil, &Error{Op: op, Kind: ErrInvalidInput, Err: fmt.Errorf("sign id is unavailable: %w", err)}
 		}
 		v = p.rec.signID
+	case recognition.MethodLiveID, recognition.MethodVideoID, recognition.MethodSPID:
+		if v, err = p.stepVerifier(in.Method); err != nil {
+			return nil, err
+		}
+		if s.FormSignature = p.rec.steps.formSignature(orderID); s.FormSignature == nil {
+			return nil, errNoFormSignature
+		}
 	default:
 		return nil, fieldErr("method", "recognition "+in.Method.String()+" is not made from uploads; record its sealed evidence instead")
 	}
@@ -157,7 +186,11 @@ func (p *Platform) Recognise(ctx context.Context, a Actor, orderID string, s rec
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	return p.recordRecognition(ctx, a, orderID, sealed, upload)
+	o, err := p.recordRecognition(ctx, a, orderID, sealed, upload)
+	if err == nil {
+		p.rec.steps.forget(orderID)
+	}
+	return o, err
 }
 
 // decideRecognition authorises the record_recognition action of oc. With

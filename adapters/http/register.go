@@ -62,6 +62,7 @@ func (a *API) routes() {
 	a.routesProducts()
 	a.routesRecognition()
 	a.routesRecognise()
+	a.routesRecogniseSteps()
 	a.routesSearch()
 }
 

@@ -1,0 +1,498 @@
+package registra
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/registra-pki/registra/ca"
+	"github.com/registra-pki/registra/recognition"
+)
+
+// The recognitions made with the applicant (Live ID, Video ID, SPID) take
+// steps, each its own call (Manuale operatore, "Live ID Recognition
+// Process", "Video ID Identification Process", "SPID Identification
+// Process"):
+//
+//  1. [Platform.StartFormSignature] sends the applicant an OTP for the
+//     one-shot signature of the request form;
+//     [Platform.CompleteFormSignature] checks the code, has the one-shot
+//     certificate issued and the form signed (recognition.OTPSigner).
+//  2. The method's own step then verifies everything together, seals the
+//     evidence and records it (to_identify → to_issue): Live ID, the
+//     upload of the report the RAO signed ([Platform.Recognise]); Video
+//     ID, the provider's session record ([Platform.RecogniseVideo]); SPID,
+//     the identity provider's response posted to the assertion consumer
+//     service ([Platform.SPIDAssertion]) after [Platform.StartSPIDLogin].
+//
+// The form is signed first because the library's verifiers check the form
+// signature together with the method's evidence, and a SAML response is
+// fresh for a minute or two only: it is verified when it arrives.
+//
+// The steps taken so far live in memory: an OTP challenge holds its secret
+// and is never stored (recognition.Challenge). A restart drops them, and
+// the applicant signs again; nothing is recorded until the last step.
+
+// stepTTL bounds how long a step's result is kept: the one-shot
+// certificate's validity (ca.OneShot's default).
+const stepTTL = time.Hour
+
+// spidRelayTTL bounds the time between a SPID login's start and the
+// identity provider's response.
+const spidRelayTTL = 30 * time.Minute
+
+// errNoFormSignature refuses a method's last step before the form
+// signature.
+var errNoFormSignature = fieldErr("form_signature",
+	"the applicant has not signed the request form: start and complete the form signature first")
+
+// recognitionSteps keeps, per order, what the applicant's steps produced.
+type recognitionSteps struct {
+	mu     sync.Mutex
+	now    func() time.Time
+	orders map[string]*orderSteps // by order ID
+	relays map[string]spidRelay   // by SAML RelayState
+}
+
+// orderSteps is one order's progress.
+type orderSteps struct {
+	at        time.Time // last step
+	iut       string    // the holder's IUT, for the one-shot certificate
+	challenge *recognition.Challenge
+	form      *recognition.FormSignature
+}
+
+// spidRelay binds a SAML RelayState to the login it started.
+type spidRelay struct {
+	orderID   string
+	actor     Actor
+	requestID string
+	expires   time.Time
+}
+
+func newRecognitionSteps(now func() time.Time) *recognitionSteps {
+	return &recognitionSteps{now: now, orders: map[string]*orderSteps{}, relays: map[string]spidRelay{}}
+}
+
+// order returns the steps of orderID, creating them, after dropping the
+// stale ones. The caller holds mu.
+func (rs *recognitionSteps) order(orderID string) *orderSteps {
+	now := rs.now()
+	for id, o := range rs.orders {
+		if now.Sub(o.at) > stepTTL {
+			delete(rs.orders, id)
+		}
+	}
+	for k, r := range rs.relays {
+		if now.After(r.expires) {
+			delete(rs.relays, k)
+		}
+	}
+	o := rs.orders[orderID]
+	if o == nil {
+		o = &orderSteps{}
+		rs.orders[orderID] = o
+	}
+	o.at = now
+	return o
+}
+
+// formSignature returns the form signature made for orderID, or nil.
+func (rs *recognitionSteps) formSignature(orderID string) *recognition.FormSignature {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	o := rs.orders[orderID]
+	if o == nil || rs.now().Sub(o.at) > stepTTL {
+		return nil
+	}
+	return o.form
+}
+
+// forget drops orderID's steps once its recognition is recorded.
+func (rs *recognitionSteps) forget(orderID string) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	delete(rs.orders, orderID)
+	for k, r := range rs.relays {
+		if r.orderID == orderID {
+			delete(rs.relays, k)
+		}
+	}
+}
+
+// iut returns the IUT recorded for orderID at the form signature's start.
+func (rs *recognitionSteps) iut(orderID string) string {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if o := rs.orders[orderID]; o != nil {
+		return o.iut
+	}
+	return ""
+}
+
+// openStepVerifiers builds the Live ID, Video ID and SPID verifiers and the
+// OTP signer from the configuration.
+func (p *Platform) openStepVerifiers(r *recognisers) error {
+	r.steps = newRecognitionSteps(p.now)
+	// The one-shot certificates are the platform's own: issued by its
+	// issuing CA, under its root.
+	pool := func() *x509.CertPool {
+		cp := x509.NewCertPool()
+		cp.AddCert(p.hierarchy.Root())
+		return cp
+	}
+	var err error
+	if c := p.cfg.LiveID; c != nil {
+		lc := *c
+		if lc.OneShotRoots == nil {
+			lc.OneShotRoots = pool()
+		}
+		lc.Now, lc.Logger = p.nowOr(lc.Now), p.logOr(lc.Logger)
+		if r.liveID, err = recognition.NewLiveID(lc); err != nil {
+			return &Error{Op: "open", Kind: ErrInvalidInput, Err: fmt.Errorf("Config.LiveID: %w", err)}
+		}
+	}
+	if c := p.cfg.VideoID; c != nil {
+		vc := *c
+		if vc.OneShotRoots == nil {
+			vc.OneShotRoots = pool()
+		}
+		vc.Now, vc.Logger = p.nowOr(vc.Now), p.logOr(vc.Logger)
+		if r.videoID, err = recognition.NewVideoID(vc); err != nil {
+			return &Error{Op: "open", Kind: ErrInvalidInput, Err: fmt.Errorf("Config.VideoID: %w", err)}
+		}
+	}
+	if c := p.cfg.SPID; c != nil {
+		sc := *c
+		if sc.OneShotRoots == nil {
+			sc.OneShotRoots = pool()
+		}
+		sc.Now, sc.Logger = p.nowOr(sc.Now), p.logOr(sc.Logger)
+		if r.spid, err = recognition.NewSPID(sc); err != nil {
+			return &Error{Op: "open", Kind: ErrInvalidInput, Err: fmt.Errorf("Config.SPID: %w", err)}
+		}
+	}
+	if c := p.cfg.OTP; c != nil {
+		oc := *c
+		if oc.Issuer == nil {
+			oc.Issuer = oneShotIssuer{p: p, steps: r.steps}
+		}
+		oc.Now, oc.Logger = p.nowOr(oc.Now), p.logOr(oc.Logger)
+		if r.otp, err = recognition.NewOTPSigner(oc); err != nil {
+			return &Error{Op: "open", Kind: ErrInvalidInput, Err: fmt.Errorf("Config.OTP: %w", err)}
+		}
+	}
+	return nil
+}
+
+func (p *Platform) nowOr(now func() time.Time) func() time.Time {
+	if now == nil {
+		return p.now
+	}
+	return now
+}
+
+func (p *Platform) logOr(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return p.log
+	}
+	return l
+}
+
+// stepVerifier returns the verifier of a method made in steps, or
+// ErrInvalidInput naming what the platform lacks.
+func (p *Platform) stepVerifier(m recognition.Method) (recognition.Verifier, error) {
+	var v recognition.Verifier
+	var cfg string
+	switch m {
+	case recognition.MethodLiveID:
+		if p.rec.liveID != nil {
+			v = p.rec.liveID
+		}
+		cfg = "Config.LiveID (RAO trust anchors, CRLs)"
+	case recognition.MethodVideoID:
+		if p.rec.videoID != nil {
+			v = p.rec.videoID
+		}
+		cfg = "Config.VideoID (provider, callback key)"
+	case recognition.MethodSPID:
+		if p.rec.spid != nil {
+			v = p.rec.spid
+		}
+		cfg = "Config.SPID (service provider, identity provider metadata)"
+	default:
+		return nil, fieldErr("method", "recognition "+m.String()+" has no applicant steps")
+	}
+	if v == nil {
+		return nil, &Error{Op: "order.recognise", Kind: ErrInvalidInput,
+			Err: fmt.Errorf("%s is unavailable: the platform has no %s", m, cfg)}
+	}
+	if p.rec.otp == nil {
+		return nil, &Error{Op: "order.recognise", Kind: ErrInvalidInput,
+			Err: fmt.Errorf("%s is unavailable: the platform has no Config.OTP (the applicant's form signature)", m)}
+	}
+	return v, nil
+}
+
+// stepOrder checks that actor a may take a recognition step of orderID:
+// the order exists in the actor's organisation (ErrNotFound), the actor
+// may record its recognition and it is to_identify (ErrPermission,
+// ErrTransition; audited as refused), its method is one of methods (or any
+// method made in steps when methods is empty) and the platform can
+// recognise it (ErrInvalidInput). It returns the order's application and
+// holder IUT.
+func (p *Platform) stepOrder(ctx context.Context, a Actor, orderID string, methods ...recognition.Method) (OrderInput, string, error) {
+	oc, err := p.loadOrder(ctx, a, orderID)
+	if err != nil {
+		return OrderInput{}, "", err
+	}
+	defer oc.snap.Close()
+	in, _, err := p.application(ctx, oc.snap, orderID)
+	if err != nil {
+		return OrderInput{}, "", err
+	}
+	if _, err := p.decideRecognition(ctx, oc, false, p.clock()); err != nil {
+		return OrderInput{}, "", err
+	}
+	if len(methods) > 0 && !slices.Contains(methods, in.Method) {
+		return OrderInput{}, "", fieldErr("method", "the order's recognition method is "+in.Method.String()+", not "+methods[0].String())
+	}
+	if _, err := p.stepVerifier(in.Method); err != nil {
+		return OrderInput{}, "", err
+	}
+	return in, oc.holder.IUT, nil
+}
+
+// FormSignatureChallenge is the OTP challenge of the applicant's one-shot
+// signature of the request form. The code itself goes to the applicant
+// only.
+type FormSignatureChallenge struct {
+	// ID names the challenge in [Platform.CompleteFormSignature].
+	ID string
+	// ExpiresAt is when the code expires.
+	ExpiresAt time.Time
+	// Destination is the applicant's mobile number, masked.
+	Destination string
+}
+
+// StartFormSignature starts the applicant's one-shot signature of the
+// request form (a PDF) for an order recognised by Live ID, Video ID or
+// SPID: it sends an OTP to the applicant's mobile number through
+// Config.OTP's Sender. A new start replaces a challenge not yet answered.
+//
+// Who may: an operator granted access.PermRecordRecognition (IR, RAO,
+// master RAO). Preconditions, in order: the order exists in the actor's
+// organisation (ErrNotFound); the actor may record its recognition and it
+// is to_identify (ErrPermission, ErrTransition); its method is one of the
+// three and the platform has its configuration and Config.OTP
+// (ErrInvalidInput); the form is a PDF (ErrInvalidInput naming "form").
+// Nothing is sent on refusal.
+func (p *Platform) StartFormSignature(ctx context.Context, a Actor, orderID string, form []byte) (*FormSignatureChallenge, error) {
+	const op = "order.form_signature"
+	in, iut, err := p.stepOrder(ctx, a, orderID)
+	if err != nil {
+		return nil, err
+	}
+	ap := in.Applicant
+	ch, err := p.rec.otp.Start(ctx, recognition.OTPRequest{OrderID: orderID, Form: form,
+		Applicant: recognition.Applicant{TaxCode: ap.TaxCode, GivenName: ap.FirstName, Surname: ap.Surname,
+			DateOfBirth: ap.BirthDate.Format(time.DateOnly), Email: ap.Email, Mobile: ap.Mobile}})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	rs := p.rec.steps
+	rs.mu.Lock()
+	o := rs.order(orderID)
+	o.challenge, o.iut = ch, iut
+	rs.mu.Unlock()
+	return &FormSignatureChallenge{ID: ch.ID(), ExpiresAt: ch.ExpiresAt(), Destination: maskMobile(ap.Mobile)}, nil
+}
+
+// CompleteFormSignature checks the code the applicant received for
+// challenge challengeID and, when it matches, has the one-shot certificate
+// issued (profile ca.OneShot, by the issuing CA unless Config.OTP names
+// another issuer) and the request form signed with it; the signature is
+// kept for the method's last step. A wrong code uses one attempt
+// (ErrInvalidInput wrapping recognition.ErrOTPInvalid); after the last,
+// after expiry or after a signature was made the challenge is closed
+// (recognition.ErrOTPLocked) and a new one must be started.
+//
+// Who may and preconditions: as [Platform.StartFormSignature]; an unknown
+// or replaced challenge is ErrInvalidInput naming "challenge_id".
+func (p *Platform) CompleteFormSignature(ctx context.Context, a Actor, orderID, challengeID, code string) error {
+	const op = "order.form_signature"
+	if _, _, err := p.stepOrder(ctx, a, orderID); err != nil {
+		return err
+	}
+	rs := p.rec.steps
+	rs.mu.Lock()
+	var ch *recognition.Challenge
+	if o := rs.orders[orderID]; o != nil && o.challenge != nil && o.challenge.ID() == challengeID {
+		ch = o.challenge
+	}
+	rs.mu.Unlock()
+	if ch == nil {
+		return fieldErr("challenge_id", "is not the order's open challenge: start the form signature")
+	}
+	fs, err := p.rec.otp.Complete(ctx, ch, code)
+	if err != nil {
+		return wrap(op, err)
+	}
+	rs.mu.Lock()
+	o := rs.order(orderID)
+	o.form, o.challenge = fs, nil
+	rs.mu.Unlock()
+	return nil
+}
+
+// RecogniseVideo records a Video ID recognition from the video provider's
+// session record, relayed as the provider sent it (body and the two
+// headers that authenticate it, see recognition.CallbackRequest): the
+// record is authenticated (HMAC-SHA256 under Config.VideoID's key, within
+// its tolerance), refused if its session was accepted before, and verified
+// with the applicant's form signature (recognition.VideoID); the evidence
+// is sealed and recorded as by [Platform.Recognise].
+//
+// Who may and preconditions: as [Platform.StartFormSignature], for a Video
+// ID order whose form signature is complete (else ErrInvalidInput naming
+// "form_signature", and the record is not consumed); a record that does
+// not authenticate wraps recognition.ErrUnauthenticated, a replayed one
+// recognition.ErrReplay. Nothing is stored on refusal.
+func (p *Platform) RecogniseVideo(ctx context.Context, a Actor, orderID string, cb recognition.CallbackRequest) (*Order, error) {
+	if _, _, err := p.stepOrder(ctx, a, orderID, recognition.MethodVideoID); err != nil {
+		return nil, err
+	}
+	if p.rec.steps.formSignature(orderID) == nil {
+		return nil, errNoFormSignature
+	}
+	vs, err := p.rec.videoID.Callback(ctx, cb)
+	if err != nil {
+		return nil, wrap("order.recognise", err)
+	}
+	return p.recognise(ctx, a, orderID, recognition.Submission{VideoSession: vs})
+}
+
+// SPIDLogin is a started SPID login: where to send the applicant.
+type SPIDLogin struct {
+	// URL is the identity provider's address with the signed
+	// AuthnRequest (HTTP-Redirect binding) and RelayState.
+	URL string
+	// RequestID is the AuthnRequest's ID; the response must answer it.
+	RequestID string
+	// RelayState binds the identity provider's response to this login; it
+	// comes back with the response to the assertion consumer service.
+	RelayState string
+	// ExpiresAt is when the login may no longer be completed.
+	ExpiresAt time.Time
+}
+
+// StartSPIDLogin starts the applicant's SPID login for a SPID order: a
+// signed AuthnRequest for the identity provider of Config.SPID, bound to
+// the order and the actor by a random RelayState, to be completed by
+// [Platform.SPIDAssertion] within 30 minutes.
+//
+// Who may and preconditions: as [Platform.StartFormSignature], for a SPID
+// order.
+func (p *Platform) StartSPIDLogin(ctx context.Context, a Actor, orderID string) (*SPIDLogin, error) {
+	if _, _, err := p.stepOrder(ctx, a, orderID, recognition.MethodSPID); err != nil {
+		return nil, err
+	}
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return nil, wrap("order.spid_login", err)
+	}
+	relay := hex.EncodeToString(b)
+	lr, err := p.rec.spid.NewLoginRequest(relay)
+	if err != nil {
+		return nil, wrap("order.spid_login", err)
+	}
+	rs := p.rec.steps
+	rs.mu.Lock()
+	o := rs.order(orderID)
+	exp := o.at.Add(spidRelayTTL)
+	rs.relays[relay] = spidRelay{orderID: orderID, actor: a, requestID: lr.ID, expires: exp}
+	rs.mu.Unlock()
+	return &SPIDLogin{URL: lr.URL, RequestID: lr.ID, RelayState: relay, ExpiresAt: exp}, nil
+}
+
+// SPIDAssertion is the assertion consumer service: it takes the SAML
+// response the identity provider posted (base64, as received) with the
+// RelayState of a login started by [Platform.StartSPIDLogin], verifies the
+// response and the applicant's form signature (recognition.SPID: the
+// signature against the identity provider's metadata, the request ID,
+// the time window, the assertion never seen before, the attributes
+// matching the applicant), and records the recognition for the operator
+// who started the login, as [Platform.Recognise] does. The caller needs no
+// session: the RelayState, single use, and the identity provider's
+// signature authenticate the request.
+//
+// Refusals: an unknown, used or expired RelayState wraps
+// ErrUnauthenticated; the operator who started the login is checked again
+// as [Platform.StartFormSignature] says; without the form signature,
+// ErrInvalidInput naming "form_signature". Nothing is stored on refusal.
+func (p *Platform) SPIDAssertion(ctx context.Context, samlResponse, relayState string) (*Order, error) {
+	rs := p.rec.steps
+	rs.mu.Lock()
+	r, ok := rs.relays[relayState]
+	delete(rs.relays, relayState)
+	rs.mu.Unlock()
+	if !ok || rs.now().After(r.expires) {
+		return nil, fmt.Errorf("%w: the RelayState names no SPID login in progress", ErrUnauthenticated)
+	}
+	if _, _, err := p.stepOrder(ctx, r.actor, r.orderID, recognition.MethodSPID); err != nil {
+		return nil, err
+	}
+	if rs.formSignature(r.orderID) == nil {
+		return nil, errNoFormSignature
+	}
+	return p.recognise(ctx, r.actor, r.orderID, recognition.Submission{SAMLResponse: samlResponse, SAMLRequestIDs: []string{r.requestID}})
+}
+
+// SPIDMetadata returns the SAML metadata of the platform's SPID service
+// provider, to register with the identity provider; without Config.SPID,
+// ErrInvalidInput naming SPID as unavailable, as the steps say it.
+func (p *Platform) SPIDMetadata() ([]byte, error) {
+	if p.rec.spid == nil {
+		return nil, &Error{Op: "spid.metadata", Kind: ErrInvalidInput,
+			Err: errors.New("spid is unavailable: the platform has no Config.SPID")}
+	}
+	return p.rec.spid.Metadata()
+}
+
+// oneShotIssuer issues the one-shot certificates of the applicants' form
+// signatures with the platform's issuing CA (profile ca.OneShot, one hour).
+type oneShotIssuer struct {
+	p     *Platform
+	steps *recognitionSteps
+}
+
+// IssueOneShot issues a ca.OneShot certificate for req.PublicKey.
+func (o oneShotIssuer) IssueOneShot(ctx context.Context, req recognition.OneShotRequest) (*recognition.OneShotCertificate, error) {
+	is, err := o.p.issuer.Issue(ctx, ca.Request{Profile: ca.OneShot, PublicKey: req.PublicKey,
+		Holder: ca.Holder{TaxCode: req.Applicant.TaxCode, GivenName: req.Applicant.GivenName,
+			Surname: req.Applicant.Surname, IUT: o.steps.iut(req.OrderID)}})
+	if err != nil {
+		return nil, err
+	}
+	return &recognition.OneShotCertificate{Certificate: is.Certificate, Chain: is.Chain}, nil
+}
+
+// maskMobile keeps the country prefix and the last three digits, as the
+// OTP evidence records the destination.
+func maskMobile(s string) string {
+	if len(s) < 7 {
+		return "***"
+	}
+	b := []byte(s)
+	for i := 3; i < len(b)-3; i++ {
+		b[i] = '*'
+	}
+	return string(b)
+}

@@ -1,56 +1,422 @@
 package store
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // MaxBlobSize is the largest blob the store accepts.
 const MaxBlobSize = 64 << 20
 
-// blobStore keeps blobs as files named by their SHA-256 under a directory.
+// Blob placement. Small blobs (certificates, envelopes, sealed records,
+// application forms) are appended to pack segments and made durable by one
+// fsync per group of writes, shared by concurrent writers; larger ones
+// (document images, signed forms) are files of their own, where the
+// file's creation and fsync are small next to its size.
+const (
+	// maxPackedBlob is the largest blob written to a pack segment.
+	maxPackedBlob = 256 << 10
+	// maxSegment is the size past which a new segment is started.
+	maxSegment = 64 << 20
+	packsDir   = "packs"
+	packSuffix = ".pack"
+)
+
+// A pack record is a header followed by the blob:
+//
+//	magic "RBP1" | length uint32 BE | SHA-256 of the blob | CRC-32C of the 40 bytes before
+//
+// The header's CRC tells a torn or unwritten tail (the end of the segment)
+// from a record whose content no longer matches its hash (corrupt).
+const packHeaderLen = 4 + 4 + sha256.Size + 4
+
+var (
+	packMagic  = [4]byte{'R', 'B', 'P', '1'}
+	castagnoli = crc32.MakeTable(crc32.Castagnoli)
+)
+
+// packLoc is where a packed blob lives.
+type packLoc struct {
+	seg  uint32
+	off  int64 // of the blob, past its header
+	size uint32
+	// seq is the record's append number: it is durable once the store's
+	// synced count reaches it.
+	seq uint64
+	// corrupt marks a record found at open whose content does not match
+	// its header's hash.
+	corrupt bool
+}
+
+// blobStore keeps blobs by their SHA-256: small ones in append-only pack
+// segments (blobs/packs/NNNNNNNN.pack) indexed in memory, large ones and
+// those written before packs existed as files (blobs/ab/abcdef...).
+//
+// Durability: a Put or PutAll returns only after its records are fsynced
+// (and, for the first record of a segment, after the segment's name is
+// fsynced in its directory), so a blob that a later commit references is
+// on disk whatever happens next. Concurrent writers share fsyncs: each
+// appends under mu, then one of them fsyncs for all records appended so
+// far (group commit). A segment is fsynced before the next one is started,
+// so only the active segment ever holds records not yet durable. A failed
+// fsync poisons the writer: the kernel may have dropped the pages, so no
+// later write may count on them (the store must be reopened).
 type blobStore struct {
 	dir string
+	// segmentLimit is the size past which a new segment is started
+	// (maxSegment; smaller in tests).
+	segmentLimit int64
+
+	mu      sync.Mutex
+	index   map[[sha256.Size]byte]packLoc
+	segs    map[uint32]*os.File
+	active  uint32 // 0 until the first packed write of this process
+	next    uint32 // number of the next segment to create
+	size    int64  // bytes in the active segment
+	written uint64 // records appended
+	err     error  // sticky write error
+	closed  bool
+
+	syncMu sync.Mutex
+	synced atomic.Uint64 // records known durable
 }
 
 var _ BlobStore = (*blobStore)(nil)
 
+// newBlobStore opens the blob directory, creating it if needed, and
+// indexes the pack segments. Writes go to a new segment: a tail left by a
+// crash in the last one is never appended to.
 func newBlobStore(dir string) (*blobStore, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o700); err != nil {
 		return nil, fmt.Errorf("store: creating blob directory: %w", err)
 	}
-	return &blobStore{dir: dir}, nil
+	if err := os.MkdirAll(filepath.Join(dir, packsDir), 0o700); err != nil {
+		return nil, fmt.Errorf("store: creating blob directory: %w", err)
+	}
+	b := &blobStore{dir: dir, index: map[[sha256.Size]byte]packLoc{}, segs: map[uint32]*os.File{}, next: 1,
+		segmentLimit: maxSegment}
+	entries, err := os.ReadDir(filepath.Join(dir, packsDir))
+	if err != nil {
+		return nil, fmt.Errorf("store: reading blob directory: %w", err)
+	}
+	var nums []uint32
+	for _, e := range entries {
+		n, ok := segmentNumber(e.Name())
+		if ok {
+			nums = append(nums, n)
+		}
+	}
+	slices.Sort(nums)
+	for _, n := range nums {
+		if err := b.openSegment(n); err != nil {
+			_ = b.close() // the open error is the one to report
+			return nil, err
+		}
+		b.next = n + 1
+	}
+	// A process that stopped without a crash of the machine may have left
+	// records of the last segment in the page cache only: they count as
+	// present (a Put of the same content returns at once), so they are
+	// made durable first.
+	if len(nums) > 0 {
+		if err := b.segs[nums[len(nums)-1]].Sync(); err != nil {
+			_ = b.close() // the sync error is the one to report
+			return nil, fmt.Errorf("store: syncing blob segment: %w", err)
+		}
+	}
+	return b, nil
+}
+
+func segmentName(n uint32) string { return fmt.Sprintf("%08d%s", n, packSuffix) }
+
+func segmentNumber(name string) (uint32, bool) {
+	s, ok := strings.CutSuffix(name, packSuffix)
+	if !ok || len(s) != 8 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil || n == 0 {
+		return 0, false
+	}
+	return uint32(n), true
+}
+
+// openSegment indexes the records of segment n, up to its first torn or
+// unwritten record, and keeps the file open for reads.
+func (b *blobStore) openSegment(n uint32) error {
+	f, err := os.OpenFile(filepath.Join(b.dir, packsDir, segmentName(n)), os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("store: opening blob segment: %w", err)
+	}
+	b.segs[n] = f
+	r := bufio.NewReaderSize(f, 1<<20)
+	var hdr [packHeaderLen]byte
+	var off int64
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil // the end, or a header cut short
+			}
+			return fmt.Errorf("store: reading blob segment %d: %w", n, err)
+		}
+		size, sum, ok := parsePackHeader(hdr)
+		if !ok {
+			return nil // unwritten or torn: the end of what was appended
+		}
+		data := make([]byte, size)
+		if _, err := io.ReadFull(r, data); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil // a record cut short at the end
+			}
+			return fmt.Errorf("store: reading blob segment %d: %w", n, err)
+		}
+		loc := packLoc{seg: n, off: off + packHeaderLen, size: size, corrupt: sha256.Sum256(data) != sum}
+		if cur, ok := b.index[sum]; !ok || cur.corrupt || !loc.corrupt {
+			b.index[sum] = loc
+		}
+		off += packHeaderLen + int64(size)
+	}
+}
+
+func packHeader(data []byte, sum [sha256.Size]byte) [packHeaderLen]byte {
+	var h [packHeaderLen]byte
+	copy(h[:4], packMagic[:])
+	binary.BigEndian.PutUint32(h[4:8], uint32(len(data)))
+	copy(h[8:8+sha256.Size], sum[:])
+	binary.BigEndian.PutUint32(h[8+sha256.Size:], crc32.Checksum(h[:8+sha256.Size], castagnoli))
+	return h
+}
+
+func parsePackHeader(h [packHeaderLen]byte) (uint32, [sha256.Size]byte, bool) {
+	var sum [sha256.Size]byte
+	if [4]byte(h[:4]) != packMagic ||
+		binary.BigEndian.Uint32(h[8+sha256.Size:]) != crc32.Checksum(h[:8+sha256.Size], castagnoli) {
+		return 0, sum, false
+	}
+	size := binary.BigEndian.Uint32(h[4:8])
+	if size > maxPackedBlob {
+		return 0, sum, false
+	}
+	copy(sum[:], h[8:8+sha256.Size])
+	return size, sum, true
 }
 
 func (b *blobStore) path(hash string) string { return filepath.Join(b.dir, hash[:2], hash) }
 
-// Put writes data through a temporary file, fsync and rename, so a blob is
-// either absent or complete.
+// Put stores data and returns its hash once it is durable.
 func (b *blobStore) Put(ctx context.Context, data []byte) (string, error) {
-	if err := ctx.Err(); err != nil {
+	hs, err := b.PutAll(ctx, data)
+	if err != nil {
 		return "", err
 	}
-	if len(data) > MaxBlobSize {
-		return "", fieldErr("blob", fmt.Sprintf("is larger than %d bytes", MaxBlobSize))
+	return hs[0], nil
+}
+
+// PutAll stores every blob of data and returns their hashes once all are
+// durable: the small ones share one append and one fsync.
+func (b *blobStore) PutAll(ctx context.Context, data ...[]byte) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	sum := sha256.Sum256(data)
-	hash := hex.EncodeToString(sum[:])
+	for _, d := range data {
+		if len(d) > MaxBlobSize {
+			return nil, fieldErr("blob", fmt.Sprintf("is larger than %d bytes", MaxBlobSize))
+		}
+	}
+	b.mu.Lock()
+	closed := b.closed
+	b.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	hashes := make([]string, len(data))
+	sums := make([][sha256.Size]byte, len(data))
+	var pack []int
+	var need uint64
+	for i, d := range data {
+		sums[i] = sha256.Sum256(d)
+		hashes[i] = hex.EncodeToString(sums[i][:])
+		if len(d) > maxPackedBlob {
+			if err := b.putFile(hashes[i], sums[i], d); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if slices.ContainsFunc(pack, func(j int) bool { return sums[j] == sums[i] }) {
+			continue
+		}
+		if seq, ok := b.present(sums[i]); ok {
+			need = max(need, seq)
+			continue
+		}
+		pack = append(pack, i)
+	}
+	if len(pack) > 0 {
+		seq, err := b.appendRecords(data, sums, pack)
+		if err != nil {
+			return nil, err
+		}
+		need = max(need, seq)
+	}
+	if need > 0 {
+		if err := b.sync(need); err != nil {
+			return nil, err
+		}
+	}
+	return hashes, nil
+}
+
+// present reports whether a packed copy of sum is stored and matches its
+// hash (so a Put of damaged content writes it again), with its record's
+// append number.
+func (b *blobStore) present(sum [sha256.Size]byte) (uint64, bool) {
+	b.mu.Lock()
+	loc, ok := b.index[sum]
+	f := b.segs[loc.seg]
+	b.mu.Unlock()
+	if !ok || loc.corrupt {
+		return 0, false
+	}
+	cur := make([]byte, loc.size)
+	if _, err := f.ReadAt(cur, loc.off); err != nil || sha256.Sum256(cur) != sum {
+		return 0, false
+	}
+	return loc.seq, true
+}
+
+// appendRecords appends the blobs data[i] for i in idx to the active
+// segment in one write and returns the append number of the last one.
+func (b *blobStore) appendRecords(data [][]byte, sums [][sha256.Size]byte, idx []int) (uint64, error) {
+	n := 0
+	for _, i := range idx {
+		n += packHeaderLen + len(data[i])
+	}
+	buf := make([]byte, 0, n)
+	for _, i := range idx {
+		h := packHeader(data[i], sums[i])
+		buf = append(append(buf, h[:]...), data[i]...)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.active == 0 || b.size > 0 && b.size+int64(n) > b.segmentLimit {
+		if err := b.rotate(); err != nil {
+			return 0, err
+		}
+	}
+	f := b.segs[b.active]
+	if _, err := f.WriteAt(buf, b.size); err != nil {
+		// What reached the file is a tail the next open ignores or a
+		// record nobody was told about; later writes go to a new segment.
+		if rerr := b.rotate(); rerr != nil {
+			return 0, errors.Join(fmt.Errorf("store: writing blob: %w", err), rerr)
+		}
+		return 0, fmt.Errorf("store: writing blob: %w", err)
+	}
+	off := b.size
+	for _, i := range idx {
+		b.written++
+		b.index[sums[i]] = packLoc{seg: b.active, off: off + packHeaderLen, size: uint32(len(data[i])), seq: b.written}
+		off += packHeaderLen + int64(len(data[i]))
+	}
+	b.size = off
+	return b.written, nil
+}
+
+// rotate makes everything appended so far durable and starts a new
+// segment, whose name is durable before any record in it. b.mu is held.
+func (b *blobStore) rotate() error {
+	if b.active != 0 {
+		if err := b.segs[b.active].Sync(); err != nil {
+			b.err = fmt.Errorf("store: syncing blob segment: %w", err)
+			return b.err
+		}
+		storeMax(&b.synced, b.written)
+	}
+	n := b.next
+	f, err := os.OpenFile(filepath.Join(b.dir, packsDir, segmentName(n)), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: creating blob segment: %w", err)
+	}
+	if err := syncDir(filepath.Join(b.dir, packsDir)); err != nil {
+		_ = f.Close() // the directory sync error is the one to report
+		return err
+	}
+	b.segs[n], b.active, b.next, b.size = f, n, n+1, 0
+	return nil
+}
+
+// sync returns once record seq is durable. The first waiter fsyncs the
+// active segment for every record appended until then; those arriving
+// meanwhile find their record covered, or fsync the next group.
+func (b *blobStore) sync(seq uint64) error {
+	if b.synced.Load() >= seq {
+		return nil
+	}
+	b.syncMu.Lock()
+	defer b.syncMu.Unlock()
+	if b.synced.Load() >= seq {
+		return nil
+	}
+	b.mu.Lock()
+	if b.err != nil {
+		defer b.mu.Unlock()
+		return b.err
+	}
+	// Records before the active segment were fsynced when it was started.
+	target, f := b.written, b.segs[b.active]
+	b.mu.Unlock()
+	if err := f.Sync(); err != nil {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.err == nil {
+			b.err = fmt.Errorf("store: syncing blob segment: %w", err)
+		}
+		return b.err
+	}
+	storeMax(&b.synced, target)
+	return nil
+}
+
+func storeMax(v *atomic.Uint64, n uint64) {
+	for {
+		cur := v.Load()
+		if cur >= n || v.CompareAndSwap(cur, n) {
+			return
+		}
+	}
+}
+
+// putFile writes a large blob as its own file through a temporary file,
+// fsync and rename, so it is either absent or complete.
+func (b *blobStore) putFile(hash string, sum [sha256.Size]byte, data []byte) error {
 	p := b.path(hash)
 	if cur, err := os.ReadFile(p); err == nil && sha256.Sum256(cur) == sum {
-		return hash, nil
+		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return "", fmt.Errorf("store: writing blob: %w", err)
+		return fmt.Errorf("store: writing blob: %w", err)
 	}
 	f, err := os.CreateTemp(filepath.Join(b.dir, "tmp"), hash[:8]+"*")
 	if err != nil {
-		return "", fmt.Errorf("store: writing blob: %w", err)
+		return fmt.Errorf("store: writing blob: %w", err)
 	}
 	tmp := f.Name()
 	_, werr := f.Write(data)
@@ -65,12 +431,9 @@ func (b *blobStore) Put(ctx context.Context, data []byte) (string, error) {
 	}
 	if werr != nil {
 		_ = os.Remove(tmp) // best effort; the write error is what matters
-		return "", fmt.Errorf("store: writing blob: %w", werr)
+		return fmt.Errorf("store: writing blob: %w", werr)
 	}
-	if err := syncDir(filepath.Dir(p)); err != nil {
-		return "", err
-	}
-	return hash, nil
+	return syncDir(filepath.Dir(p))
 }
 
 func (b *blobStore) Get(ctx context.Context, hash string) ([]byte, error) {
@@ -80,6 +443,27 @@ func (b *blobStore) Get(ctx context.Context, hash string) ([]byte, error) {
 	if !validHash(hash) {
 		return nil, fieldErr("hash", "is not a lower-case hex SHA-256")
 	}
+	var sum [sha256.Size]byte
+	if _, err := hex.Decode(sum[:], []byte(hash)); err != nil {
+		return nil, fieldErr("hash", "is not a lower-case hex SHA-256")
+	}
+	b.mu.Lock()
+	loc, ok := b.index[sum]
+	f, closed := b.segs[loc.seg], b.closed
+	b.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	if ok {
+		data := make([]byte, loc.size)
+		if _, err := f.ReadAt(data, loc.off); err != nil {
+			return nil, fmt.Errorf("store: reading blob: %w", err)
+		}
+		if sha256.Sum256(data) != sum {
+			return nil, fmt.Errorf("%w: blob %s does not match its hash", ErrCorrupt, hash)
+		}
+		return data, nil
+	}
 	data, err := os.ReadFile(b.path(hash))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, notFound("blob", hash)
@@ -87,8 +471,7 @@ func (b *blobStore) Get(ctx context.Context, hash string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: reading blob: %w", err)
 	}
-	sum := sha256.Sum256(data)
-	if hex.EncodeToString(sum[:]) != hash {
+	if sha256.Sum256(data) != sum {
 		return nil, fmt.Errorf("%w: blob %s does not match its hash", ErrCorrupt, hash)
 	}
 	return data, nil
@@ -101,6 +484,20 @@ func (b *blobStore) Has(ctx context.Context, hash string) (bool, error) {
 	if !validHash(hash) {
 		return false, fieldErr("hash", "is not a lower-case hex SHA-256")
 	}
+	var sum [sha256.Size]byte
+	if _, err := hex.Decode(sum[:], []byte(hash)); err != nil {
+		return false, fieldErr("hash", "is not a lower-case hex SHA-256")
+	}
+	b.mu.Lock()
+	_, ok := b.index[sum]
+	closed := b.closed
+	b.mu.Unlock()
+	if closed {
+		return false, ErrClosed
+	}
+	if ok {
+		return true, nil
+	}
 	_, err := os.Stat(b.path(hash))
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
@@ -109,4 +506,20 @@ func (b *blobStore) Has(ctx context.Context, hash string) (bool, error) {
 		return false, fmt.Errorf("store: reading blob: %w", err)
 	}
 	return true, nil
+}
+
+// close closes the segments; later writes fail with ErrClosed.
+func (b *blobStore) close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var errs []error
+	for _, f := range b.segs {
+		if err := f.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	clear(b.segs)
+	clear(b.index)
+	b.err, b.closed = ErrClosed, true
+	return errors.Join(errs...)
 }

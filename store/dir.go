@@ -17,7 +17,8 @@ import (
 //	LOCK             flock'ed while a process has the directory open
 //	raft/wal/        raft-wal segments and metadata (the Raft log)
 //	raft/snapshots/  Raft snapshots of the state
-//	blobs/           content-addressed blobs, blobs/ab/abcdef...
+//	blobs/packs/     small blobs appended to segments, NNNNNNNN.pack
+//	blobs/           larger content-addressed blobs, blobs/ab/abcdef...
 const (
 	markerFile  = "REGISTRA-STORE"
 	lockFile    = "LOCK"

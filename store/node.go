@@ -447,6 +447,11 @@ func (n *Node) shutdown() error {
 			errs = append(errs, err)
 		}
 	}
+	if n.blobs != nil {
+		if err := n.blobs.close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if n.unlock != nil {
 		n.unlock()
 	}

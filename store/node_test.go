@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -238,7 +239,12 @@ func TestBlobs(t *testing.T) {
 	assert.ErrorIs(t, err, store.ErrInvalidInput)
 
 	// A blob that no longer matches its hash is reported, never served.
-	flipByte(t, filepath.Join(dir, "blobs", h[:2], h), 3)
+	packs, err := filepath.Glob(filepath.Join(dir, "blobs", "packs", "*.pack"))
+	require.NoError(t, err)
+	require.Len(t, packs, 1, "a small blob is packed")
+	raw, err := os.ReadFile(packs[0])
+	require.NoError(t, err)
+	flipByte(t, packs[0], int64(bytes.Index(raw, doc))+3)
 	got, err = n.Blobs().Get(ctx, h)
 	assert.ErrorIs(t, err, store.ErrCorrupt)
 	assert.Nil(t, got)

@@ -138,6 +138,10 @@ type BlobStore interface {
 	// Put stores data and returns its hash. Storing existing content is a
 	// no-op.
 	Put(ctx context.Context, data []byte) (string, error)
+	// PutAll stores several blobs and returns their hashes, in order, once
+	// every one is durable: a caller about to commit state that refers to
+	// them pays for one round of writes rather than one per blob.
+	PutAll(ctx context.Context, data ...[]byte) ([]string, error)
 	// Get returns the content of hash, verified; ErrNotFound or ErrCorrupt.
 	Get(ctx context.Context, hash string) ([]byte, error)
 	// Has reports whether a blob is present (without verifying it).

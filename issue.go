@@ -8,6 +8,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -157,10 +158,17 @@ func (p *Platform) passphrase(c PassphraseChoice, taxCode string) (envelope.Pass
 	return pp, nil
 }
 
+// blobRef is a blob about to be stored and the envelope reference that
+// will name it.
+type blobRef struct {
+	data []byte
+	ref  store.EnvelopeRef
+}
+
 // seal seals codes in the envelope formats and returns the files and their
-// references (numbered from n).
+// references (numbered from n), not yet stored.
 func (p *Platform) seal(ctx context.Context, orderID, productID, org string, n int, codes envelope.Codes,
-	pp envelope.Passphrase, now time.Time) ([]*envelope.Envelope, []store.Command, error) {
+	pp envelope.Passphrase, now time.Time) ([]*envelope.Envelope, []blobRef, error) {
 	sealers := []struct {
 		format string
 		s      envelope.Sealer
@@ -172,21 +180,40 @@ func (p *Platform) seal(ctx context.Context, orderID, productID, org string, n i
 		}{formatPDF, p.pdf})
 	}
 	var envs []*envelope.Envelope
-	var cmds []store.Command
+	var refs []blobRef
 	for i, s := range sealers {
 		e, err := s.s.Seal(ctx, codes, pp)
 		if err != nil {
 			return nil, nil, wrap("envelope", err)
 		}
-		h, err := p.store.Blobs().Put(ctx, e.Data)
-		if err != nil {
-			return nil, nil, wrap("envelope", err)
-		}
 		envs = append(envs, e)
-		cmds = append(cmds, store.PutEnvelope{Envelope: store.EnvelopeRef{ID: envelopeID(orderID, n+i), OrgID: org,
-			OrderID: orderID, ProductID: productID, Format: s.format, Blob: h, CreatedAt: now}})
+		refs = append(refs, blobRef{data: e.Data, ref: store.EnvelopeRef{ID: envelopeID(orderID, n+i), OrgID: org,
+			OrderID: orderID, ProductID: productID, Format: s.format, CreatedAt: now}})
 	}
-	return envs, cmds, nil
+	return envs, refs, nil
+}
+
+// putRefs stores the blobs of refs in one durable write (store.BlobStore's
+// PutAll), sets their hashes in refs, and returns the PutEnvelope commands
+// of those that name an envelope reference, to be committed after: a
+// reference is never committed before its blob is durable.
+func (p *Platform) putRefs(ctx context.Context, op string, refs []blobRef) ([]store.Command, error) {
+	data := make([][]byte, len(refs))
+	for i, r := range refs {
+		data[i] = r.data
+	}
+	hs, err := p.store.Blobs().PutAll(ctx, data...)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	cmds := make([]store.Command, 0, len(refs))
+	for i := range refs {
+		refs[i].ref.Blob = hs[i]
+		if refs[i].ref.ID != "" {
+			cmds = append(cmds, store.PutEnvelope{Envelope: refs[i].ref})
+		}
+	}
+	return cmds, nil
 }
 
 // deliver hands the envelopes to the mailer, if any. A failure is logged:
@@ -209,8 +236,9 @@ func (p *Platform) deliver(ctx context.Context, id, productID string, h store.Ho
 // their intents committed to the store, then signed, then the product is
 // stored with its activation codes (sealed in the vault) and the envelope
 // (sealed with the holder's tax code or the RAO's passphrase), in the same
-// batch as the status change and the audit event. The envelope is then
-// handed to the Mailer.
+// batch as the status change and the audit event. Every blob that batch
+// refers to (certificates, vault record, envelopes, holder key) is made
+// durable first, in one write. The envelope is then handed to the Mailer.
 func (p *Platform) Issue(ctx context.Context, a Actor, orderID string, in IssueInput) (*Product, error) {
 	oc, err := p.loadOrder(ctx, a, orderID)
 	if err != nil {
@@ -304,31 +332,31 @@ func (p *Platform) Issue(ctx context.Context, a Actor, orderID string, in IssueI
 	}
 
 	// Phase two: sign, then store the product with everything it carries.
-	product := store.Product{ID: productID, OrgID: oc.order.OrgID, OrderID: orderID, HolderID: oc.holder.ID,
-		ProductType: pt.ID, IssuedAt: now}
-	for _, t := range tickets {
-		issued, err := p.issuer.Sign(ctx, t)
+	issued := make([]*x509.Certificate, len(tickets))
+	for i, t := range tickets {
+		is, err := p.issuer.Sign(ctx, t)
 		if err != nil {
 			abandon("signing failed")
 			return nil, wrap("product.issue", err)
 		}
-		h, err := p.store.Blobs().Put(ctx, issued.Certificate.Raw)
-		if err != nil {
-			abandon("certificate not stored")
-			return nil, wrap("product.issue", err)
-		}
-		product.Certificates = append(product.Certificates, store.Certificate{Issuer: p.issuerID,
-			Serial: issued.Certificate.SerialNumber.Bytes(), NotBefore: store.NormalizeTime(issued.Certificate.NotBefore),
-			NotAfter: store.NormalizeTime(issued.Certificate.NotAfter), CertificateBlob: h})
+		issued[i] = is.Certificate
 	}
 	tr, err := p.machine.Apply(oc.state, lifecycle.ActionIssue, operatorActor(oc.aop),
-		lifecycle.Input{NotAfter: product.Certificates[0].NotAfter}, now)
+		lifecycle.Input{NotAfter: store.NormalizeTime(issued[0].NotAfter)}, now)
 	if err != nil {
 		abandon("transition refused")
 		return nil, wrap("product.issue", err)
 	}
-	cmds := []store.Command{store.CompleteIntent{Product: product}}
+	// Every blob of the product (certificates, vault record, envelopes,
+	// holder key) is made durable in one write, before the batch that
+	// refers to them is committed.
+	refs := make([]blobRef, 0, len(issued)+4)
+	for _, c := range issued {
+		refs = append(refs, blobRef{data: c.Raw})
+	}
 	var envs []*envelope.Envelope
+	var sent []blobRef
+	sentAt := 0
 	if pt.Codes != nil {
 		codes, err := pt.Codes.Generate(nil)
 		if err != nil {
@@ -345,37 +373,58 @@ func (p *Platform) Issue(ctx context.Context, a Actor, orderID string, in IssueI
 			abandon("codes not sealed")
 			return nil, wrap("product.issue", err)
 		}
-		h, err := p.store.Blobs().Put(ctx, recBytes)
-		if err != nil {
-			abandon("codes not stored")
-			return nil, wrap("product.issue", err)
-		}
-		cmds = append(cmds, store.PutEnvelope{Envelope: store.EnvelopeRef{ID: vaultID(orderID), OrgID: oc.order.OrgID,
-			OrderID: orderID, ProductID: productID, Format: formatVault, Blob: h, CreatedAt: now}})
-		var envCmds []store.Command
-		envs, envCmds, err = p.seal(ctx, orderID, productID, oc.order.OrgID, 1, codes, pp, now)
+		refs = append(refs, blobRef{data: recBytes, ref: store.EnvelopeRef{ID: vaultID(orderID), OrgID: oc.order.OrgID,
+			OrderID: orderID, ProductID: productID, Format: formatVault, CreatedAt: now}})
+		envs, sent, err = p.seal(ctx, orderID, productID, oc.order.OrgID, 1, codes, pp, now)
 		if err != nil {
 			abandon("envelope not sealed")
 			return nil, err
 		}
-		cmds = append(cmds, envCmds...)
+		sentAt = len(refs)
+		refs = append(refs, sent...)
 	}
 	if keyRec != nil {
-		h, err := p.putJSON(ctx, keyRec)
+		b, err := json.Marshal(keyRec)
 		if err != nil {
 			abandon("holder key not stored")
-			return nil, err
+			return nil, &Error{Op: "product.issue", Err: err}
 		}
-		cmds = append(cmds, store.PutEnvelope{Envelope: store.EnvelopeRef{ID: holderKeyID(orderID), OrgID: oc.order.OrgID,
-			OrderID: orderID, ProductID: productID, Format: formatHolderKey, Blob: h, CreatedAt: now}})
+		refs = append(refs, blobRef{data: b, ref: store.EnvelopeRef{ID: holderKeyID(orderID), OrgID: oc.order.OrgID,
+			OrderID: orderID, ProductID: productID, Format: formatHolderKey, CreatedAt: now}})
 	}
+	envCmds, err := p.putRefs(ctx, "product.issue", refs)
+	if err != nil {
+		abandon("product blobs not stored")
+		return nil, err
+	}
+	product := store.Product{ID: productID, OrgID: oc.order.OrgID, OrderID: orderID, HolderID: oc.holder.ID,
+		ProductType: pt.ID, IssuedAt: now}
+	for i, c := range issued {
+		product.Certificates = append(product.Certificates, store.Certificate{Issuer: p.issuerID,
+			Serial: c.SerialNumber.Bytes(), NotBefore: store.NormalizeTime(c.NotBefore),
+			NotAfter: store.NormalizeTime(c.NotAfter), CertificateBlob: refs[i].ref.Blob})
+	}
+	cmds := append([]store.Command{store.CompleteIntent{Product: product}}, envCmds...)
 	if err := p.commit(ctx, oc, tr, digest(in), cmds...); err != nil {
 		abandon("product not stored")
 		return nil, err
 	}
 	p.deliver(ctx, envelopeID(orderID, 1), productID, oc.holder, envs)
 	p.log.Info("product issued", logattr.OrderID, orderID, logattr.ProductID, productID, logattr.Actor, oc.aop.ID)
-	return p.GetProduct(ctx, a, productID)
+	// The answer is what was just committed, as GetProduct would read it
+	// back: the certificates are at hand, not read again from the store.
+	out := &Product{ID: productID, OrderID: orderID, Org: oc.order.OrgID, HolderID: oc.holder.ID, Type: pt.ID,
+		Status: tr.To, IssuedAt: store.NormalizeTime(now)}
+	for i, c := range issued {
+		pc := product.Certificates[i]
+		out.Certificates = append(out.Certificates, Certificate{SerialNumber: new(big.Int).SetBytes(pc.Serial),
+			NotBefore: pc.NotBefore, NotAfter: pc.NotAfter, DER: c.Raw})
+	}
+	for _, r := range refs[sentAt : sentAt+len(sent)] {
+		out.Envelopes = append(out.Envelopes, EnvelopeRef{ID: r.ref.ID, Format: r.ref.Format, Blob: r.ref.Blob,
+			CreatedAt: store.NormalizeTime(r.ref.CreatedAt)})
+	}
+	return out, nil
 }
 
 // loadProduct loads the order of product id for actor a. In v1 an order
@@ -509,7 +558,11 @@ func (p *Platform) ResendEnvelope(ctx context.Context, a Actor, productID string
 	if len(sent) > 0 {
 		n = refNumber(sent[len(sent)-1].ID, oc.order.ID, ".n") + 1
 	}
-	envs, cmds, err := p.seal(ctx, oc.order.ID, productID, oc.order.OrgID, n, codes, pp, now)
+	envs, refs, err := p.seal(ctx, oc.order.ID, productID, oc.order.OrgID, n, codes, pp, now)
+	if err != nil {
+		return nil, err
+	}
+	cmds, err := p.putRefs(ctx, "product.resend_envelope", refs)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@
 //   - envelope: activation codes and passphrase envelopes.
 //   - recognition: the identification methods and sealed evidence.
 //   - access: organisations, operators, roles and multi-factor login.
-//   - store: durable state in go-memdb tables replicated by Raft.
+//   - store: durable state in indexed in-memory tables replicated by Raft.
 //
 // This root package wires them into a [Platform]; adapters (HTTP, CLI, mail,
 // HSM) translate between one outside world and the library, each operation

@@ -5,26 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/hashicorp/go-memdb"
 )
 
-// state is the in-memory state: go-memdb tables with every index. Writes
-// come only from the FSM (one at a time); reads use memdb read transactions,
+// state is the in-memory state: tables with every index (db.go). Writes
+// come only from the FSM (one at a time); reads use read transactions,
 // which are consistent and lock-free.
 type state struct {
-	db *memdb.MemDB
+	db *db
 }
 
 func newState() (*state, error) {
-	db, err := memdb.NewMemDB(schema())
-	if err != nil {
-		return nil, fmt.Errorf("store: schema: %w", err)
-	}
-	// A go-memdb snapshot is a MemDB that does not track mutations for
-	// watch channels. We never use watches, and without tracking large
-	// write transactions do not fall back to a full-tree notification.
-	return &state{db: db.Snapshot()}, nil
+	return &state{db: newDB(schema())}, nil
 }
 
 // applyEntry applies one decoded log entry committed at index. It either
@@ -84,7 +75,7 @@ func (s *state) applyEntry(index uint64, en *entry) (*Result, error) {
 }
 
 // first returns the record under k in index, or nil.
-func first[T any](txn *memdb.Txn, table, index string, k key) (*T, error) {
+func first[T any](txn *dbTxn, table, index string, k key) (*T, error) {
 	raw, err := txn.First(table, index, k)
 	if err != nil {
 		return nil, fmt.Errorf("store: reading %s: %w", table, err)
@@ -97,7 +88,7 @@ func first[T any](txn *memdb.Txn, table, index string, k key) (*T, error) {
 
 // writer applies the commands of one entry inside one write transaction.
 type writer struct {
-	txn   *memdb.Txn
+	txn   *dbTxn
 	index uint64
 	at    time.Time
 	cmd   int
@@ -105,15 +96,11 @@ type writer struct {
 
 func (w *writer) conflict(format string, args ...any) error { return conflict(w.cmd, format, args...) }
 
-// replace writes next over cur. go-memdb's Insert leaves a stale entry in an
-// AllowMissing index when the new object no longer has a value for it, so a
-// record that may lose an optional indexed value is deleted first.
+// replace writes next over cur, the record with the same primary key (nil
+// when there is none): Insert drops every index entry of cur, the optional
+// ones next no longer has included.
 func (w *writer) replace(table string, cur, next any) error {
-	if cur != nil {
-		if err := w.txn.Delete(table, cur); err != nil {
-			return fmt.Errorf("store: replacing %s: %w", table, err)
-		}
-	}
+	_ = cur
 	return w.insert(table, next)
 }
 
@@ -549,7 +536,7 @@ func (w *writer) syncSchedule(st *StatusRecord, hold time.Time) error {
 
 // scheduleOf returns the schedule an order in st should have (hold is the
 // end of its current suspension), or nil.
-func scheduleOf(txn *memdb.Txn, st *StatusRecord, hold time.Time) (*Schedule, error) {
+func scheduleOf(txn *dbTxn, st *StatusRecord, hold time.Time) (*Schedule, error) {
 	sc := &Schedule{OrderID: st.OrderID, OrgID: st.OrgID, Status: st.Status}
 	if st.Status == StatusSuspended {
 		sc.HoldUntil = hold
@@ -576,8 +563,8 @@ func scheduleOf(txn *memdb.Txn, st *StatusRecord, hold time.Time) (*Schedule, er
 
 // holdOf returns the end of the current suspension of a suspended order:
 // the HoldUntil of its latest change to suspended.
-func holdOf(txn *memdb.Txn, orderID string) (time.Time, error) {
-	it, err := txn.GetReverse(tableChanges, indexOrder+"_prefix", newKey().str(orderID))
+func holdOf(txn *dbTxn, orderID string) (time.Time, error) {
+	it, err := txn.GetReverse(tableChanges, indexOrder, newKey().str(orderID))
 	if err != nil {
 		return time.Time{}, fmt.Errorf("store: reading %s: %w", tableChanges, err)
 	}

@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"iter"
-
-	"github.com/hashicorp/go-memdb"
 )
 
 // ChainHash returns the SHA-256 chain link of ev after prev (the previous
@@ -78,7 +76,7 @@ func VerifyAuditChain(events iter.Seq[AuditEvent]) error {
 // cmds (see its doc) from the committed state read by txn. Events the batch
 // itself appends are not sealed: their numbers are known only when the
 // batch applies.
-func planSeals(txn *memdb.Txn, cmds []Command) error {
+func planSeals(txn *dbTxn, cmds []Command) error {
 	m, err := first[metaRecord](txn, tableMeta, indexID, newKey().str(metaAudit))
 	if err != nil {
 		return err

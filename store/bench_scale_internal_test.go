@@ -157,7 +157,7 @@ func liveHeap() uint64 {
 // taxCode gives holder i a tax code shared with about one other holder.
 func taxCode(i, n int) string { return fmt.Sprintf("TAX%011d", (i*7919)%(n/2+1)) }
 
-// buildScale inserts n products with their records directly into memdb, in
+// buildScale inserts n products with their records directly into the tables, in
 // transactions of 500 products (the FSM path costs the same inserts plus
 // validation and encoding).
 func buildScale(b *testing.B, st *state, n int, base time.Time) {

@@ -18,8 +18,11 @@
 //
 // # The embedded backend
 //
-// [Open] returns a [Node]: go-memdb tables with an index for every search
-// filter of the partner manual, made durable by hashicorp/raft with
+// [Open] returns a [Node]: in-memory tables with an index for every search
+// filter of the partner manual (go-memdb's model — one writer, lock-free
+// consistent read transactions — kept in copy-on-write B+trees whose
+// entries cost 16 bytes, see db.go and BENCHMARKS.md), made durable by
+// hashicorp/raft with
 // raft-wal as its log, single node by default and a cluster when peers are
 // given. A write returns only after its entry is committed (on a quorum)
 // and applied. Raft snapshots hold the whole state and let the log be

@@ -10,7 +10,7 @@ import (
 )
 
 // fsm is the Raft state machine: it decodes each committed entry and
-// applies its batch to the memdb state.
+// applies its batch to the in-memory state.
 type fsm struct {
 	mu      sync.RWMutex // held for writing while a commit and its index advance together
 	st      *state
@@ -64,7 +64,7 @@ func (f *fsm) view() *view {
 	return &view{txn: f.st.db.Txn(false), index: f.applied.Load()}
 }
 
-// Snapshot implements raft.FSM: a memdb read transaction is a free,
+// Snapshot implements raft.FSM: a read transaction is a free,
 // consistent point-in-time copy.
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	v := f.view()

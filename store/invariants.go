@@ -2,9 +2,6 @@ package store
 
 import (
 	"fmt"
-	"sort"
-
-	"github.com/hashicorp/go-memdb"
 )
 
 func (v *view) CheckInvariants() error {
@@ -18,78 +15,60 @@ func (v *view) CheckInvariants() error {
 }
 
 // checkIndexes compares every index with a full scan of its table: each
-// object yields exactly the keys its indexer computes, each key leads back
-// to the object, and no index holds anything else.
-func checkIndexes(txn *memdb.Txn) error {
-	s := schema()
-	names := make([]string, 0, len(s.Tables))
-	for n := range s.Tables {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, tn := range names {
-		t := s.Tables[tn]
-		idIx := t.Indexes[indexID].Indexer.(memdb.SingleIndexer)
+// record yields exactly the keys its index computes, each key leads back to
+// the record, and no index holds anything else.
+func checkIndexes(txn *dbTxn) error {
+	for _, t := range txn.db.schema.tables {
+		primary := t.indexes[0]
+		idOf := func(o any) key { k, _ := primary.key(nil, o); return k }
 		var objs []any
-		it, err := txn.Get(tn, indexID+"_prefix", newKey())
+		it, err := txn.Get(t.name, primary.name, nil)
 		if err != nil {
 			return err
 		}
 		for raw := it.Next(); raw != nil; raw = it.Next() {
 			objs = append(objs, raw)
 		}
-		for ixName, ix := range t.Indexes {
+		for _, ix := range t.indexes {
 			expected := 0
 			for _, o := range objs {
-				var keys [][]byte
-				switch x := ix.Indexer.(type) {
-				case memdb.SingleIndexer:
-					ok, k, err := x.FromObject(o)
-					if err != nil {
-						return err
-					}
-					if ok {
-						keys = [][]byte{k}
-					}
-				case memdb.MultiIndexer:
-					ok, ks, err := x.FromObject(o)
-					if err != nil {
-						return err
-					}
-					if ok {
-						keys = ks
-					}
+				var keys []key
+				if ix.multi != nil {
+					keys = ix.multi(o)
+				} else if k, ok := ix.key(nil, o); ok {
+					keys = []key{k}
 				}
 				for _, k := range keys {
-					got, err := txn.First(tn, ixName, key(k))
+					got, err := txn.First(t.name, ix.name, k)
 					if err != nil {
 						return err
 					}
 					if got != o {
-						_, id, _ := idIx.FromObject(o)
-						return fmt.Errorf("%w: index %s.%s: key of %q leads elsewhere", ErrCorrupt, tn, ixName, id)
+						return fmt.Errorf("%w: index %s.%s: key of %q leads elsewhere", ErrCorrupt, t.name, ix.name, idOf(o))
 					}
 				}
 				expected += len(keys)
 			}
 			n := 0
-			it, err := txn.Get(tn, ixName+"_prefix", newKey())
+			it, err := txn.Get(t.name, ix.name, nil)
 			if err != nil {
 				return err
 			}
 			for raw := it.Next(); raw != nil; raw = it.Next() {
-				_, id, _ := idIx.FromObject(raw)
-				cur, err := txn.First(tn, indexID, key(id))
+				cur, err := txn.First(t.name, primary.name, idOf(raw))
 				if err != nil {
 					return err
 				}
 				if cur != raw {
-					return fmt.Errorf("%w: index %s.%s holds a stale object %q", ErrCorrupt, tn, ixName, id)
+					return fmt.Errorf("%w: index %s.%s holds a stale object %q", ErrCorrupt, t.name, ix.name, idOf(raw))
 				}
 				n++
 			}
+			if size, err := txn.Len(t.name, ix.name); err != nil || size != n {
+				return fmt.Errorf("%w: index %s.%s counts %d entries, holds %d", ErrCorrupt, t.name, ix.name, size, n)
+			}
 			if n != expected {
-				return fmt.Errorf("%w: index %s.%s has %d entries, a full scan gives %d", ErrCorrupt, tn, ixName, n, expected)
+				return fmt.Errorf("%w: index %s.%s has %d entries, a full scan gives %d", ErrCorrupt, t.name, ix.name, n, expected)
 			}
 		}
 	}
@@ -97,7 +76,7 @@ func checkIndexes(txn *memdb.Txn) error {
 }
 
 // checkRecords checks the cross-record rules of STORE.md.
-func checkRecords(txn *memdb.Txn) error {
+func checkRecords(txn *dbTxn) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: invariant: %s", ErrCorrupt, fmt.Sprintf(format, args...))
 	}
@@ -231,7 +210,7 @@ func checkRecords(txn *memdb.Txn) error {
 // checkAccounts checks that units form two levels within their
 // organisation and that credentials and sessions belong to existing
 // operators of their organisation.
-func checkAccounts(txn *memdb.Txn, bad func(string, ...any) error) error {
+func checkAccounts(txn *dbTxn, bad func(string, ...any) error) error {
 	err := scanPrefix(txn, tableUnits, indexID, newKey(), func(raw any) error {
 		u := raw.(*Unit)
 		if u.ParentID == "" {

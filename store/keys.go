@@ -2,9 +2,10 @@ package store
 
 import (
 	"encoding/binary"
-	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Index keys are built by hand, so that compound keys sort as the queries
@@ -20,7 +21,24 @@ func newKey() key { return make(key, 0, 48) }
 
 func (k key) str(s string) key { return append(append(k, s...), 0) }
 
-func (k key) fold(s string) key { return k.str(Fold(s)) }
+// fold appends s as Fold would write it, without building the folded
+// string: keys are computed on every comparison.
+func (k key) fold(s string) key {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf {
+			for _, r := range s[i:] {
+				k = utf8.AppendRune(k, unicode.ToUpper(r))
+			}
+			return append(k, 0)
+		} else if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+			k = append(k, c)
+		} else {
+			k = append(k, c)
+		}
+	}
+	return append(k, 0)
+}
 
 func (k key) time(t time.Time) key {
 	return binary.BigEndian.AppendUint64(k, uint64(t.UnixMicro())^(1<<63))
@@ -40,48 +58,4 @@ func Fold(s string) string { return strings.ToUpper(s) }
 // upper returns the smallest key greater than every key starting with k.
 func (k key) upper() key {
 	return append(append(key(nil), k...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
-}
-
-// singleIndex is a go-memdb indexer whose key comes from a function of the
-// object; lookups pass one pre-built key.
-type singleIndex struct {
-	fn func(obj any) (key, bool)
-}
-
-func (x singleIndex) FromObject(obj any) (bool, []byte, error) {
-	k, ok := x.fn(obj)
-	return ok, k, nil
-}
-
-func (x singleIndex) FromArgs(args ...any) ([]byte, error) { return argKey(args) }
-
-func (x singleIndex) PrefixFromArgs(args ...any) ([]byte, error) { return argKey(args) }
-
-// multiIndex is a go-memdb indexer with several keys per object.
-type multiIndex struct {
-	fn func(obj any) []key
-}
-
-func (x multiIndex) FromObject(obj any) (bool, [][]byte, error) {
-	ks := x.fn(obj)
-	out := make([][]byte, len(ks))
-	for i, k := range ks {
-		out[i] = k
-	}
-	return len(out) > 0, out, nil
-}
-
-func (x multiIndex) FromArgs(args ...any) ([]byte, error) { return argKey(args) }
-
-func (x multiIndex) PrefixFromArgs(args ...any) ([]byte, error) { return argKey(args) }
-
-func argKey(args []any) ([]byte, error) {
-	if len(args) != 1 {
-		return nil, fmt.Errorf("store: index lookup: want one key, got %d arguments", len(args))
-	}
-	k, ok := args[0].(key)
-	if !ok {
-		return nil, fmt.Errorf("store: index lookup: want a key, got %T", args[0])
-	}
-	return k, nil
 }

@@ -1,9 +1,5 @@
 package store
 
-import (
-	"github.com/hashicorp/go-memdb"
-)
-
 // Tables. Grouped as Nomad's schema is: one constant per table, the index
 // names below it.
 const (
@@ -110,187 +106,172 @@ const (
 	indexNotAfter = "not_after"
 )
 
-func obj[T any](fn func(*T) (key, bool)) singleIndex {
-	return singleIndex{fn: func(o any) (key, bool) { return fn(o.(*T)) }}
+// obj adapts a key function of one record type.
+func obj[T any](fn func(k key, o *T) (key, bool)) keyFunc {
+	return func(k key, o any) (key, bool) { return fn(k, o.(*T)) }
 }
 
-func index(name string, unique, allowMissing bool, ix memdb.Indexer) *memdb.IndexSchema {
-	return &memdb.IndexSchema{Name: name, Unique: unique, AllowMissing: allowMissing, Indexer: ix}
-}
+func index(name string, fn keyFunc) *indexDef { return &indexDef{name: name, key: fn} }
 
-// Every compound key ends with the record ID, so every index is declared
-// unique to go-memdb (which then does not append the ID again). Uniqueness of
-// values (e-mail, serial, ...) is checked by the commands before they write:
-// go-memdb itself never refuses a duplicate.
-func schema() *memdb.DBSchema {
-	tables := []*memdb.TableSchema{
-		{Name: tableOrganisations, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *Organisation) (key, bool) { return newKey().str(o.ID), true })),
-		)},
-		{Name: tableUnits, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *Unit) (key, bool) { return newKey().str(o.ID), true })),
-			index(indexOrg, true, false, obj(func(o *Unit) (key, bool) { return newKey().str(o.OrgID).str(o.ID), true })),
-		)},
-		{Name: tableOperators, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *Operator) (key, bool) { return newKey().str(o.ID), true })),
-			index(indexOrg, true, false, obj(func(o *Operator) (key, bool) { return newKey().str(o.OrgID).str(o.ID), true })),
-			index(indexUsername, true, false, obj(func(o *Operator) (key, bool) { return newKey().fold(o.Username), true })),
-		)},
-		{Name: tableHolders, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *HolderIdentity) (key, bool) { return newKey().str(o.ID), true })),
-			index(indexUserID, true, true, optional(func(o *HolderIdentity) string { return o.UserID })),
-			index(indexTaxCode, true, false, obj(func(o *HolderIdentity) (key, bool) {
-				return newKey().fold(o.TaxCode).str(o.ID), true
+// Every compound key ends with the record ID, so keys of distinct records
+// differ. Uniqueness of values (e-mail, serial, ...) is checked by the
+// commands before they write: the indexes never refuse a duplicate.
+func schema() *dbSchema {
+	return newSchema(
+		table(tableOrganisations,
+			index(indexID, obj(func(k key, o *Organisation) (key, bool) { return k.str(o.ID), true })),
+		),
+		table(tableUnits,
+			index(indexID, obj(func(k key, o *Unit) (key, bool) { return k.str(o.ID), true })),
+			index(indexOrg, obj(func(k key, o *Unit) (key, bool) { return k.str(o.OrgID).str(o.ID), true })),
+		),
+		table(tableOperators,
+			index(indexID, obj(func(k key, o *Operator) (key, bool) { return k.str(o.ID), true })),
+			index(indexOrg, obj(func(k key, o *Operator) (key, bool) { return k.str(o.OrgID).str(o.ID), true })),
+			index(indexUsername, obj(func(k key, o *Operator) (key, bool) { return k.fold(o.Username), true })),
+		),
+		table(tableHolders,
+			index(indexID, obj(func(k key, o *HolderIdentity) (key, bool) { return k.str(o.ID), true })),
+			index(indexUserID, optional(func(o *HolderIdentity) string { return o.UserID })),
+			index(indexTaxCode, obj(func(k key, o *HolderIdentity) (key, bool) {
+				return k.fold(o.TaxCode).str(o.ID), true
 			})),
-			index(indexEmail, true, true, optional(func(o *HolderIdentity) string { return o.Email })),
-			index(indexMobile, true, true, optional(func(o *HolderIdentity) string { return o.Mobile })),
-			index(indexIUT, true, true, optional(func(o *HolderIdentity) string { return o.IUT })),
-			index(indexSurname, true, false, obj(func(o *HolderIdentity) (key, bool) {
-				return newKey().fold(o.Surname).fold(o.FirstName).str(o.ID), true
+			index(indexEmail, optional(func(o *HolderIdentity) string { return o.Email })),
+			index(indexMobile, optional(func(o *HolderIdentity) string { return o.Mobile })),
+			index(indexIUT, optional(func(o *HolderIdentity) string { return o.IUT })),
+			index(indexSurname, obj(func(k key, o *HolderIdentity) (key, bool) {
+				return k.fold(o.Surname).fold(o.FirstName).str(o.ID), true
 			})),
-			index(indexFirstName, true, false, obj(func(o *HolderIdentity) (key, bool) {
-				return newKey().fold(o.FirstName).str(o.ID), true
+			index(indexFirstName, obj(func(k key, o *HolderIdentity) (key, bool) {
+				return k.fold(o.FirstName).str(o.ID), true
 			})),
-		)},
-		{Name: tableOrders, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *Order) (key, bool) { return newKey().str(o.ID), true })),
-			index(indexOrgCreated, true, false, obj(func(o *Order) (key, bool) {
-				return newKey().str(o.OrgID).time(o.CreatedAt).str(o.ID), true
+		),
+		table(tableOrders,
+			index(indexID, obj(func(k key, o *Order) (key, bool) { return k.str(o.ID), true })),
+			index(indexOrgCreated, obj(func(k key, o *Order) (key, bool) {
+				return k.str(o.OrgID).time(o.CreatedAt).str(o.ID), true
 			})),
-			index(indexOrgExternal, true, true, obj(func(o *Order) (key, bool) {
-				return newKey().str(o.OrgID).fold(o.ExternalCode), o.ExternalCode != ""
+			index(indexOrgExternal, obj(func(k key, o *Order) (key, bool) {
+				return k.str(o.OrgID).fold(o.ExternalCode), o.ExternalCode != ""
 			})),
-			index(indexOrgOperator, true, false, obj(func(o *Order) (key, bool) {
-				return newKey().str(o.OrgID).str(o.OperatorID).time(o.CreatedAt).str(o.ID), true
+			index(indexOrgOperator, obj(func(k key, o *Order) (key, bool) {
+				return k.str(o.OrgID).str(o.OperatorID).time(o.CreatedAt).str(o.ID), true
 			})),
-			index(indexHolder, true, false, obj(func(o *Order) (key, bool) {
-				return newKey().str(o.HolderID).time(o.CreatedAt).str(o.ID), true
+			index(indexHolder, obj(func(k key, o *Order) (key, bool) {
+				return k.str(o.HolderID).time(o.CreatedAt).str(o.ID), true
 			})),
-			index(indexOrgNickname, true, true, obj(func(o *Order) (key, bool) {
-				return newKey().str(o.OrgID).fold(o.Nickname).str(o.ID), o.Nickname != ""
+			index(indexOrgNickname, obj(func(k key, o *Order) (key, bool) {
+				return k.str(o.OrgID).fold(o.Nickname).str(o.ID), o.Nickname != ""
 			})),
-			index(indexOrgDevice, true, true, obj(func(o *Order) (key, bool) {
-				return newKey().str(o.OrgID).fold(o.DeviceSerial).str(o.ID), o.DeviceSerial != ""
+			index(indexOrgDevice, obj(func(k key, o *Order) (key, bool) {
+				return k.str(o.OrgID).fold(o.DeviceSerial).str(o.ID), o.DeviceSerial != ""
 			})),
-			index(indexOrgType, true, false, obj(func(o *Order) (key, bool) {
-				return newKey().str(o.OrgID).fold(o.ProductType).time(o.CreatedAt).str(o.ID), true
+			index(indexOrgType, obj(func(k key, o *Order) (key, bool) {
+				return k.str(o.OrgID).fold(o.ProductType).time(o.CreatedAt).str(o.ID), true
 			})),
-		)},
-		{Name: tableStatuses, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *StatusRecord) (key, bool) { return newKey().str(o.OrderID), true })),
-			index(indexOrgStatusInput, true, false, obj(func(o *StatusRecord) (key, bool) {
-				return newKey().str(o.OrgID).str(string(o.Status)).time(o.InputDate).str(o.OrderID), true
+		),
+		table(tableStatuses,
+			index(indexID, obj(func(k key, o *StatusRecord) (key, bool) { return k.str(o.OrderID), true })),
+			index(indexOrgStatusInput, obj(func(k key, o *StatusRecord) (key, bool) {
+				return k.str(o.OrgID).str(string(o.Status)).time(o.InputDate).str(o.OrderID), true
 			})),
-			index(indexOrgStatusActivated, true, true, obj(func(o *StatusRecord) (key, bool) {
-				return newKey().str(o.OrgID).str(string(o.Status)).time(o.ActivatedAt).str(o.OrderID), !o.ActivatedAt.IsZero()
+			index(indexOrgStatusActivated, obj(func(k key, o *StatusRecord) (key, bool) {
+				return k.str(o.OrgID).str(string(o.Status)).time(o.ActivatedAt).str(o.OrderID), !o.ActivatedAt.IsZero()
 			})),
-		)},
-		{Name: tableProducts, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *Product) (key, bool) { return newKey().str(o.ID), true })),
-			index(indexSerial, true, false, multiIndex{fn: func(o any) []key {
+		),
+		table(tableProducts,
+			index(indexID, obj(func(k key, o *Product) (key, bool) { return k.str(o.ID), true })),
+			&indexDef{name: indexSerial, multi: func(o any) []key {
 				p := o.(*Product)
 				out := make([]key, 0, len(p.Certificates))
 				for _, c := range p.Certificates {
 					out = append(out, newKey().str(c.Issuer).serial(c.Serial))
 				}
 				return out
-			}}),
-		)},
-		{Name: tableChanges, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *StatusChange) (key, bool) { return newKey().str(o.ID), true })),
-			index(indexOrder, true, false, obj(func(o *StatusChange) (key, bool) {
-				return newKey().str(o.OrderID).time(o.At).str(o.ID), true
+			}},
+		),
+		table(tableChanges,
+			index(indexID, obj(func(k key, o *StatusChange) (key, bool) { return k.str(o.ID), true })),
+			index(indexOrder, obj(func(k key, o *StatusChange) (key, bool) {
+				return k.str(o.OrderID).time(o.At).str(o.ID), true
 			})),
-			index(indexPending, true, true, obj(func(o *StatusChange) (key, bool) {
-				return newKey().time(o.Deadline).str(o.ID), pending(o)
+			index(indexPending, obj(func(k key, o *StatusChange) (key, bool) {
+				return k.time(o.Deadline).str(o.ID), pending(o)
 			})),
-		)},
-		{Name: tableCRLEntries, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *CRLEntry) (key, bool) {
-				return newKey().str(o.Issuer).u32(o.Shard).serial(o.Serial), true
+		),
+		table(tableCRLEntries,
+			index(indexID, obj(func(k key, o *CRLEntry) (key, bool) {
+				return k.str(o.Issuer).u32(o.Shard).serial(o.Serial), true
 			})),
-		)},
-		{Name: tableCRLs, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *CRLRecord) (key, bool) { return newKey().str(o.Issuer).u32(o.Shard), true })),
-		)},
-		{Name: tableReceipts, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *Receipt) (key, bool) { return newKey().str(o.ID), true })),
-			index(indexScopeNumber, true, false, obj(func(o *Receipt) (key, bool) {
-				return newKey().str(o.Issuer).u32(o.Shard).u64(o.CRLNumber).str(o.ID), true
+		),
+		table(tableCRLs,
+			index(indexID, obj(func(k key, o *CRLRecord) (key, bool) { return k.str(o.Issuer).u32(o.Shard), true })),
+		),
+		table(tableReceipts,
+			index(indexID, obj(func(k key, o *Receipt) (key, bool) { return k.str(o.ID), true })),
+			index(indexScopeNumber, obj(func(k key, o *Receipt) (key, bool) {
+				return k.str(o.Issuer).u32(o.Shard).u64(o.CRLNumber).str(o.ID), true
 			})),
-		)},
-		{Name: tableEvidence, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *EvidenceRef) (key, bool) { return newKey().str(o.ID), true })),
-			index(indexOrder, true, false, obj(func(o *EvidenceRef) (key, bool) { return newKey().str(o.OrderID).str(o.ID), true })),
-		)},
-		{Name: tableEnvelopes, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *EnvelopeRef) (key, bool) { return newKey().str(o.ID), true })),
-			index(indexOrder, true, false, obj(func(o *EnvelopeRef) (key, bool) { return newKey().str(o.OrderID).str(o.ID), true })),
-		)},
-		{Name: tableAudit, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *AuditEvent) (key, bool) { return newKey().u64(o.Seq), true })),
-		)},
-		{Name: tableLeases, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *Lease) (key, bool) { return newKey().str(o.Name), true })),
-		)},
-		{Name: tableIntents, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *IntentRecord) (key, bool) { return newKey().str(o.ID), true })),
-			index(indexSerial, true, false, obj(func(o *IntentRecord) (key, bool) {
-				return newKey().str(o.Issuer).serial(o.Serial), true
+		),
+		table(tableEvidence,
+			index(indexID, obj(func(k key, o *EvidenceRef) (key, bool) { return k.str(o.ID), true })),
+			index(indexOrder, obj(func(k key, o *EvidenceRef) (key, bool) { return k.str(o.OrderID).str(o.ID), true })),
+		),
+		table(tableEnvelopes,
+			index(indexID, obj(func(k key, o *EnvelopeRef) (key, bool) { return k.str(o.ID), true })),
+			index(indexOrder, obj(func(k key, o *EnvelopeRef) (key, bool) { return k.str(o.OrderID).str(o.ID), true })),
+		),
+		table(tableAudit,
+			index(indexID, obj(func(k key, o *AuditEvent) (key, bool) { return k.u64(o.Seq), true })),
+		),
+		table(tableLeases,
+			index(indexID, obj(func(k key, o *Lease) (key, bool) { return k.str(o.Name), true })),
+		),
+		table(tableIntents,
+			index(indexID, obj(func(k key, o *IntentRecord) (key, bool) { return k.str(o.ID), true })),
+			index(indexSerial, obj(func(k key, o *IntentRecord) (key, bool) {
+				return k.str(o.Issuer).serial(o.Serial), true
 			})),
-			index(indexOpen, true, true, obj(func(o *IntentRecord) (key, bool) {
-				return newKey().time(o.CreatedAt).str(o.ID), o.State == IntentOpen
+			index(indexOpen, obj(func(k key, o *IntentRecord) (key, bool) {
+				return k.time(o.CreatedAt).str(o.ID), o.State == IntentOpen
 			})),
-		)},
-		{Name: tableCredentials, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *Credentials) (key, bool) { return newKey().str(o.OperatorID), true })),
-		)},
-		{Name: tableSessions, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *Session) (key, bool) { return newKey().str(o.ID), true })),
-			index(indexOperator, true, false, obj(func(o *Session) (key, bool) {
-				return newKey().str(o.OperatorID).str(o.ID), true
+		),
+		table(tableCredentials,
+			index(indexID, obj(func(k key, o *Credentials) (key, bool) { return k.str(o.OperatorID), true })),
+		),
+		table(tableSessions,
+			index(indexID, obj(func(k key, o *Session) (key, bool) { return k.str(o.ID), true })),
+			index(indexOperator, obj(func(k key, o *Session) (key, bool) {
+				return k.str(o.OperatorID).str(o.ID), true
 			})),
-			index(indexExpires, true, false, obj(func(o *Session) (key, bool) {
-				return newKey().time(o.ExpiresAt).str(o.ID), true
+			index(indexExpires, obj(func(k key, o *Session) (key, bool) {
+				return k.time(o.ExpiresAt).str(o.ID), true
 			})),
-		)},
-		{Name: tableSchedules, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *Schedule) (key, bool) { return newKey().str(o.OrderID), true })),
-			index(indexHoldUntil, true, true, obj(func(o *Schedule) (key, bool) {
-				return newKey().time(o.HoldUntil).str(o.OrderID), !o.HoldUntil.IsZero()
+		),
+		table(tableSchedules,
+			index(indexID, obj(func(k key, o *Schedule) (key, bool) { return k.str(o.OrderID), true })),
+			index(indexHoldUntil, obj(func(k key, o *Schedule) (key, bool) {
+				return k.time(o.HoldUntil).str(o.OrderID), !o.HoldUntil.IsZero()
 			})),
-			index(indexNotAfter, true, true, obj(func(o *Schedule) (key, bool) {
-				return newKey().time(o.NotAfter).str(o.OrderID), !o.NotAfter.IsZero()
+			index(indexNotAfter, obj(func(k key, o *Schedule) (key, bool) {
+				return k.time(o.NotAfter).str(o.OrderID), !o.NotAfter.IsZero()
 			})),
-		)},
-		{Name: tableIdempotency, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *idempotencyRecord) (key, bool) { return newKey().str(o.Org).str(o.Key), true })),
-		)},
-		{Name: tableMeta, Indexes: ixs(
-			index(indexID, true, false, obj(func(o *metaRecord) (key, bool) { return newKey().str(o.Name), true })),
-		)},
-	}
-	s := &memdb.DBSchema{Tables: make(map[string]*memdb.TableSchema, len(tables))}
-	for _, t := range tables {
-		s.Tables[t.Name] = t
-	}
-	return s
-}
-
-func ixs(list ...*memdb.IndexSchema) map[string]*memdb.IndexSchema {
-	m := make(map[string]*memdb.IndexSchema, len(list))
-	for _, ix := range list {
-		m[ix.Name] = ix
-	}
-	return m
+		),
+		table(tableIdempotency,
+			index(indexID, obj(func(k key, o *idempotencyRecord) (key, bool) { return k.str(o.Org).str(o.Key), true })),
+		),
+		table(tableMeta,
+			index(indexID, obj(func(k key, o *metaRecord) (key, bool) { return k.str(o.Name), true })),
+		),
+	)
 }
 
 // optional indexes a folded, case-insensitively unique holder value when it
 // is set.
-func optional(get func(*HolderIdentity) string) singleIndex {
-	return obj(func(o *HolderIdentity) (key, bool) {
+func optional(get func(*HolderIdentity) string) keyFunc {
+	return obj(func(k key, o *HolderIdentity) (key, bool) {
 		v := get(o)
-		return newKey().fold(v), v != ""
+		return k.fold(v), v != ""
 	})
 }
 

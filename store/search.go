@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-
-	"github.com/hashicorp/go-memdb"
 )
 
 // SearchQuery is a search over an organisation's orders and their products
@@ -230,7 +228,7 @@ func (q *SearchQuery) Matches(o *Order, st *StatusRecord, h *HolderIdentity) boo
 // data, nickname, device serial) drive through their index and sort the few
 // candidates; otherwise an index ordered like the results streams newest
 // first and stops after one page.
-func search(txn *memdb.Txn, q0 SearchQuery) (*SearchPage, error) {
+func search(txn *dbTxn, q0 SearchQuery) (*SearchPage, error) {
 	q, cur, err := q0.validate()
 	if err != nil {
 		return nil, err
@@ -247,7 +245,7 @@ func search(txn *memdb.Txn, q0 SearchQuery) (*SearchPage, error) {
 }
 
 type runner struct {
-	txn     *memdb.Txn
+	txn     *dbTxn
 	q       *SearchQuery
 	cur     *cursor
 	holders map[string]*HolderIdentity
@@ -270,8 +268,8 @@ func (r *runner) holder(id string) (*HolderIdentity, error) {
 }
 
 // scanPrefix calls fn for each object whose index key starts with prefix.
-func scanPrefix(txn *memdb.Txn, table, index string, prefix key, fn func(any) error) error {
-	it, err := txn.Get(table, index+"_prefix", prefix)
+func scanPrefix(txn *dbTxn, table, index string, prefix key, fn func(any) error) error {
+	it, err := txn.Get(table, index, prefix)
 	if err != nil {
 		return fmt.Errorf("store: reading %s: %w", table, err)
 	}
@@ -431,7 +429,7 @@ func (r *runner) page() *SearchPage {
 // stream walks one index newest first: prefix selects the index range, the
 // time that follows it in the key is the sort time.
 type stream struct {
-	it   memdb.ResultIterator
+	it   *iterator
 	next any
 }
 

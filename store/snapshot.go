@@ -9,8 +9,6 @@ import (
 	"hash"
 	"io"
 	"time"
-
-	"github.com/hashicorp/go-memdb"
 )
 
 // The snapshot stream: an 8-byte magic, the format version and the commit
@@ -20,8 +18,7 @@ import (
 // state it carries replaces anything.
 const (
 	snapshotMagic   = "RGSTRSNP"
-	snapshotVersion = 2    // 2: units have a parent; credentials, sessions and schedules
-	restoreTxnSize  = 1000 // records per write transaction while restoring
+	snapshotVersion = 2 // 2: units have a parent; credentials, sessions and schedules
 )
 
 // snapTable binds a table to its tag and record codec. Tags are stable.
@@ -96,7 +93,7 @@ func decMeta(d *decoder) metaRecord {
 }
 
 // writeSnapshot streams the state seen by txn at index to w.
-func writeSnapshot(w io.Writer, txn *memdb.Txn, index uint64) error {
+func writeSnapshot(w io.Writer, txn *dbTxn, index uint64) error {
 	h := sha256.New()
 	bw := bufio.NewWriterSize(io.MultiWriter(w, h), 1<<20)
 	e := &encoder{b: make([]byte, 0, 4096)}
@@ -108,7 +105,7 @@ func writeSnapshot(w io.Writer, txn *memdb.Txn, index uint64) error {
 	}
 	rec := &encoder{}
 	for _, t := range snapTables() {
-		it, err := txn.Get(t.table, indexID+"_prefix", newKey())
+		it, err := txn.Get(t.table, indexID, newKey())
 		if err != nil {
 			return fmt.Errorf("store: snapshot of %s: %w", t.table, err)
 		}
@@ -196,9 +193,11 @@ func readSnapshot(r io.Reader) (*state, uint64, error) {
 		u.dec = func(d *decoder) any { v := decUnitV1(d); return &v }
 		tables[2] = u
 	}
-	txn := st.db.Txn(true)
-	defer func() { txn.Abort() }()
-	n := 0
+	records := make([][]any, len(st.db.schema.tables))
+	pos := map[byte]int{}
+	for tag, t := range tables {
+		pos[tag] = st.db.schema.byName[t.table]
+	}
 	buf := make([]byte, 0, 4096)
 	for {
 		tag, err := hr.ReadByte()
@@ -228,13 +227,7 @@ func readSnapshot(r io.Reader) (*state, uint64, error) {
 		if err := d.end(); err != nil {
 			return nil, 0, corrupt("%s record: %v", t.table, err)
 		}
-		if err := txn.Insert(t.table, obj); err != nil {
-			return nil, 0, corrupt("%s record: %v", t.table, err)
-		}
-		if n++; n%restoreTxnSize == 0 {
-			txn.Commit()
-			txn = st.db.Txn(true)
-		}
+		records[pos[tag]] = append(records[pos[tag]], obj)
 	}
 	want := hr.h.Sum(nil)
 	got := make([]byte, sha256.Size)
@@ -244,19 +237,24 @@ func readSnapshot(r io.Reader) (*state, uint64, error) {
 	if !bytes.Equal(got, want) {
 		return nil, 0, corrupt("checksum mismatch")
 	}
+	if err := st.db.load(records); err != nil {
+		return nil, 0, corrupt("%v", err)
+	}
 	if ver == 1 {
 		// Format 1 had no schedules: derive them from the statuses.
+		txn := st.db.Txn(true)
+		defer txn.Abort()
 		if err := rebuildSchedules(txn, index); err != nil {
 			return nil, 0, err
 		}
+		txn.Commit()
 	}
-	txn.Commit()
 	return st, index, nil
 }
 
 // rebuildSchedules writes the schedule of every order from its status
 // record, product and latest suspension.
-func rebuildSchedules(txn *memdb.Txn, index uint64) error {
+func rebuildSchedules(txn *dbTxn, index uint64) error {
 	var sts []*StatusRecord
 	if err := scanPrefix(txn, tableStatuses, indexID, newKey(), func(raw any) error {
 		sts = append(sts, raw.(*StatusRecord))
@@ -281,7 +279,7 @@ func rebuildSchedules(txn *memdb.Txn, index uint64) error {
 }
 
 // expectedSchedule is the schedule an order's records call for.
-func expectedSchedule(txn *memdb.Txn, st *StatusRecord) (*Schedule, error) {
+func expectedSchedule(txn *dbTxn, st *StatusRecord) (*Schedule, error) {
 	var hold time.Time
 	if st.Status == StatusSuspended {
 		h, err := holdOf(txn, st.OrderID)

@@ -23,7 +23,7 @@ func writeSnapshotV1(t *testing.T, st *state, index uint64) []byte {
 		if tb.tag > 18 {
 			continue
 		}
-		it, err := txn.Get(tb.table, indexID+"_prefix", newKey())
+		it, err := txn.Get(tb.table, indexID, newKey())
 		require.NoError(t, err)
 		for raw := it.Next(); raw != nil; raw = it.Next() {
 			rec := &encoder{}

@@ -18,7 +18,7 @@ const (
 	MaxNotesLen   = 8192  // notes, reasons, receipt details
 	MaxDetailsLen = 16384 // audit event details
 	MaxSerialLen  = 20    // RFC 5280 §4.1.2.2: serials up to 20 octets
-	MaxCommands   = 1000  // per batch: go-memdb slows down past ~8,192 modified radix nodes
+	MaxCommands   = 1000  // per batch: bounds the nodes one write transaction copies
 	MaxSealBatch  = 10000 // audit events sealed per SealAudit
 	MaxLeaseTTL   = 24 * time.Hour
 )

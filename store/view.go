@@ -7,13 +7,11 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
-
-	"github.com/hashicorp/go-memdb"
 )
 
-// view is a Snapshot over a go-memdb read transaction.
+// view is a Snapshot over a read transaction.
 type view struct {
-	txn    *memdb.Txn
+	txn    *dbTxn
 	index  uint64
 	closed atomic.Bool
 }
@@ -211,7 +209,7 @@ func (v *view) DueStatusChanges(before time.Time, limit int) ([]StatusChange, er
 		return nil, fieldErr("limit", fmt.Sprintf("must be 1-%d", MaxSearchLimit))
 	}
 	before = NormalizeTime(before)
-	it, err := v.txn.Get(tableChanges, indexPending+"_prefix", newKey())
+	it, err := v.txn.Get(tableChanges, indexPending, newKey())
 	if err != nil {
 		return nil, err
 	}

@@ -101,8 +101,8 @@ func (c *Config) Validate() error {
 }
 
 // Node is the embedded backend: one Raft node (alone, or one of a cluster)
-// whose FSM keeps the state in go-memdb. Writes go through the leader's Raft
-// log; reads are memdb read transactions on this node.
+// whose FSM keeps the state in indexed in-memory tables (db.go). Writes go
+// through the leader's Raft log; reads are read transactions on this node.
 type Node struct {
 	cfg    Config
 	raft   *raft.Raft

@@ -7,7 +7,7 @@ import (
 
 // Store is the platform's durable state behind one interface (STORE.md):
 // batches of typed commands in, consistent snapshots out. The embedded
-// backend ([Open]) keeps go-memdb tables made durable by Raft; a PostgreSQL
+// backend ([Open]) keeps in-memory indexed tables made durable by Raft; a PostgreSQL
 // backend is planned behind the same interface and conformance suite
 // (store/storetest).
 type Store interface {

@@ -132,26 +132,47 @@ func writeSnapshot(w io.Writer, txn *dbTxn, index uint64) error {
 	return nil
 }
 
-// hashingReader hashes what it reads.
-type hashingReader struct {
-	r *bufio.Reader
-	h hash.Hash
+// trailerReader passes a stream on but for its last sha256.Size bytes (the
+// trailer), hashing what it passes; at the end, trailer holds them.
+type trailerReader struct {
+	r       io.Reader
+	h       hash.Hash
+	buf     []byte
+	start   int
+	end     int
+	eof     bool
+	trailer []byte
 }
 
-func (hr *hashingReader) ReadByte() (byte, error) {
-	b, err := hr.r.ReadByte()
-	if err == nil {
-		hr.h.Write([]byte{b})
-	}
-	return b, err
+func newTrailerReader(r io.Reader) *trailerReader {
+	return &trailerReader{r: r, h: sha256.New(), buf: make([]byte, 1<<20)}
 }
 
-func (hr *hashingReader) full(p []byte) error {
-	if _, err := io.ReadFull(hr.r, p); err != nil {
-		return err
+func (t *trailerReader) Read(p []byte) (int, error) {
+	for t.end-t.start <= sha256.Size && !t.eof {
+		if t.start > 0 {
+			t.end = copy(t.buf, t.buf[t.start:t.end])
+			t.start = 0
+		}
+		n, err := t.r.Read(t.buf[t.end:])
+		t.end += n
+		if err == io.EOF {
+			t.eof = true
+		} else if err != nil {
+			return 0, err
+		}
 	}
-	hr.h.Write(p)
-	return nil
+	avail := t.end - t.start - sha256.Size
+	if avail <= 0 {
+		if t.trailer == nil && t.end-t.start == sha256.Size {
+			t.trailer = bytes.Clone(t.buf[t.start:t.end])
+		}
+		return 0, io.EOF
+	}
+	n := copy(p, t.buf[t.start:t.start+avail])
+	t.h.Write(p[:n])
+	t.start += n
+	return n, nil
 }
 
 // readSnapshot builds a new state from a snapshot stream; it returns the
@@ -161,9 +182,10 @@ func readSnapshot(r io.Reader) (*state, uint64, error) {
 	corrupt := func(format string, args ...any) error {
 		return fmt.Errorf("%w: snapshot: %s", ErrCorrupt, fmt.Sprintf(format, args...))
 	}
-	hr := &hashingReader{r: bufio.NewReaderSize(r, 1<<20), h: sha256.New()}
+	tr := newTrailerReader(r)
+	hr := bufio.NewReaderSize(tr, 1<<20)
 	magic := make([]byte, len(snapshotMagic))
-	if err := hr.full(magic); err != nil || string(magic) != snapshotMagic {
+	if _, err := io.ReadFull(hr, magic); err != nil || string(magic) != snapshotMagic {
 		return nil, 0, corrupt("bad magic")
 	}
 	ver, err := binary.ReadUvarint(hr)
@@ -198,7 +220,6 @@ func readSnapshot(r io.Reader) (*state, uint64, error) {
 	for tag, t := range tables {
 		pos[tag] = st.db.schema.byName[t.table]
 	}
-	buf := make([]byte, 0, 4096)
 	for {
 		tag, err := hr.ReadByte()
 		if err != nil {
@@ -215,26 +236,25 @@ func readSnapshot(r io.Reader) (*state, uint64, error) {
 		if err != nil || size > maxDecodedLen {
 			return nil, 0, corrupt("bad record length")
 		}
-		if cap(buf) < int(size) {
-			buf = make([]byte, 0, size)
-		}
-		buf = buf[:size]
-		if err := hr.full(buf); err != nil {
+		// Each record gets its own bytes, which its strings then share.
+		buf := make([]byte, size)
+		if _, err := io.ReadFull(hr, buf); err != nil {
 			return nil, 0, corrupt("truncated record")
 		}
-		d := &decoder{b: buf}
+		d := &decoder{b: buf, alias: true}
 		obj := t.dec(d)
 		if err := d.end(); err != nil {
 			return nil, 0, corrupt("%s record: %v", t.table, err)
 		}
 		records[pos[tag]] = append(records[pos[tag]], obj)
 	}
-	want := hr.h.Sum(nil)
-	got := make([]byte, sha256.Size)
-	if _, err := io.ReadFull(hr.r, got); err != nil {
+	if _, err := hr.ReadByte(); err != io.EOF {
+		return nil, 0, corrupt("data after the end of the records")
+	}
+	if tr.trailer == nil {
 		return nil, 0, corrupt("missing checksum")
 	}
-	if !bytes.Equal(got, want) {
+	if !bytes.Equal(tr.trailer, tr.h.Sum(nil)) {
 		return nil, 0, corrupt("checksum mismatch")
 	}
 	if err := st.db.load(records); err != nil {

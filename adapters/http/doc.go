@@ -29,6 +29,21 @@
 // records it (Platform.Recognise); file types are sniffed, never taken from
 // the declared Content-Type.
 //
+// Live ID, Video ID and SPID take steps with the applicant. First the
+// applicant signs the request form with a one-shot certificate authorised by
+// an OTP: POST /v1/orders/{id}/recognition/form-signature (the form, PDF)
+// sends the code, POST .../form-signature/{challenge} ({"otp": ...}) checks
+// it and signs. Then the method's own step records the recognition: POST
+// /v1/orders/{id}/recognition/live-id (the report signed by the acting RAO,
+// their certificate, the document images), POST .../recognition/video-id
+// (the video provider's session record with its timestamp and HMAC
+// signature), or, for SPID, POST .../recognition/spid/login (the identity
+// provider's address with a signed AuthnRequest and a RelayState) followed
+// by the identity provider's POST /v1/recognition/spid/acs. The assertion
+// consumer service and GET /v1/recognition/spid/metadata take no bearer
+// token: the single-use RelayState and the identity provider's signature
+// authenticate the response, and the metadata is public.
+//
 // # Errors
 //
 // [Problems] is the one table from sentinel errors to problem types, matched

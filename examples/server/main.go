@@ -11,10 +11,21 @@
 // otpauth URI once. Later starts reuse everything. SIGINT or SIGTERM shut it
 // down gracefully.
 //
+// Recognition methods beyond Offline are enabled by their flags (see
+// recognition.go): -qualified-roots, -crls and -clamd for Sign ID and Live
+// ID, -otp-outbox for the applicant's OTP form signature (Live ID, Video ID,
+// SPID), -video-provider and -video-key-file for Video ID, and
+// -spid-idp-metadata, -spid-key, -spid-cert (-spid-entity-id,
+// -spid-acs-url) for SPID.
+//
 // Every flag has an environment variable: REGISTRA_DATA, REGISTRA_ADDR,
 // REGISTRA_PUBLIC_ADDR, REGISTRA_PUBLIC_URL, REGISTRA_HSM_MODULE,
-// REGISTRA_HSM_TOKEN, REGISTRA_HSM_PIN_ENV, REGISTRA_EVIDENCE_ROOTS and
-// REGISTRA_LOG_LEVEL; a flag wins over its variable.
+// REGISTRA_HSM_TOKEN, REGISTRA_HSM_PIN_ENV, REGISTRA_EVIDENCE_ROOTS,
+// REGISTRA_LOG_LEVEL, REGISTRA_QUALIFIED_ROOTS, REGISTRA_CRLS,
+// REGISTRA_CLAMD, REGISTRA_OTP_OUTBOX, REGISTRA_VIDEO_PROVIDER,
+// REGISTRA_VIDEO_KEY_FILE, REGISTRA_SPID_IDP_METADATA,
+// REGISTRA_SPID_ENTITY_ID, REGISTRA_SPID_ACS_URL, REGISTRA_SPID_KEY and
+// REGISTRA_SPID_CERT; a flag wins over its variable.
 package main
 
 import (
@@ -65,6 +76,7 @@ type options struct {
 	hsmModule, hsmToken, hsmPINEnv    string
 	evidenceRoots                     string
 	logLevel                          slog.Level
+	rec                               recognitionOptions
 }
 
 // bootstrap is the content of DATA/bootstrap.json.
@@ -104,6 +116,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	fl.StringVar(&o.hsmToken, "hsm-token", env("REGISTRA_HSM_TOKEN", ""), "PKCS#11 token label")
 	fl.StringVar(&o.hsmPINEnv, "hsm-pin-env", env("REGISTRA_HSM_PIN_ENV", "REGISTRA_HSM_PIN"), "environment variable holding the token's user PIN")
 	fl.StringVar(&o.evidenceRoots, "evidence-roots", env("REGISTRA_EVIDENCE_ROOTS", ""), "PEM file of the trust anchors of recognition evidence seals (default the platform's root CA)")
+	o.rec.flags(fl, env)
 	level := fl.String("log-level", env("REGISTRA_LOG_LEVEL", "info"), "log level: debug, info, warn or error")
 	if err := fl.Parse(args); err != nil {
 		return o, err
@@ -120,6 +133,20 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	return o, nil
 }
 
+// apiBase is the operator API's base URL as a browser on this machine
+// reaches it (the TLS certificate names localhost).
+func (o options) apiBase() string {
+	scheme := "https"
+	if o.insecure {
+		scheme = "http"
+	}
+	_, port, err := net.SplitHostPort(o.addr)
+	if err != nil {
+		return scheme + "://" + o.addr
+	}
+	return scheme + "://localhost:" + port
+}
+
 // run starts the platform and serves until ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	o, err := parse(args, getenv, stderr)
@@ -132,6 +159,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	cfg := registra.Config{Dir: o.data, PublicURL: o.publicURL, Logger: log}
+	if err := o.rec.apply(&cfg, o.apiBase()); err != nil {
+		return err
+	}
 	if o.evidenceRoots != "" {
 		b, err := os.ReadFile(o.evidenceRoots)
 		if err != nil {

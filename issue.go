@@ -216,6 +216,49 @@ func (p *Platform) putRefs(ctx context.Context, op string, refs []blobRef) ([]st
 	return cmds, nil
 }
 
+// sealedCodes are a product's activation codes, sealed: the vault record
+// first, then the envelopes for the holder.
+type sealedCodes struct {
+	refs []blobRef
+	envs []*envelope.Envelope
+}
+
+// sealError is a failure to seal codes and the reason recorded when the
+// issuance intents are given up for it.
+type sealError struct {
+	reason string
+	err    error
+}
+
+// sealCodes generates the activation codes of a product of type pt, seals
+// them in the vault and in the envelopes for the holder, and returns the
+// blobs to store (none when the product has no codes).
+func (p *Platform) sealCodes(ctx context.Context, pt ProductType, orderID, productID, org string, pp envelope.Passphrase,
+	now time.Time) (sealedCodes, *sealError) {
+	if pt.Codes == nil {
+		return sealedCodes{}, nil
+	}
+	codes, err := pt.Codes.Generate(nil)
+	if err != nil {
+		return sealedCodes{}, &sealError{"codes not generated", wrap("product.issue", err)}
+	}
+	rec, err := p.vault.Seal(ctx, productID, codes, pt.Codes.Verifiable())
+	if err != nil {
+		return sealedCodes{}, &sealError{"codes not sealed", wrap("product.issue", err)}
+	}
+	recBytes, err := rec.MarshalBinary()
+	if err != nil {
+		return sealedCodes{}, &sealError{"codes not sealed", wrap("product.issue", err)}
+	}
+	envs, sent, err := p.seal(ctx, orderID, productID, org, 1, codes, pp, now)
+	if err != nil {
+		return sealedCodes{}, &sealError{"envelope not sealed", err}
+	}
+	refs := append([]blobRef{{data: recBytes, ref: store.EnvelopeRef{ID: vaultID(orderID), OrgID: org,
+		OrderID: orderID, ProductID: productID, Format: formatVault, CreatedAt: now}}}, sent...)
+	return sealedCodes{refs: refs, envs: envs}, nil
+}
+
 // deliver hands the envelopes to the mailer, if any. A failure is logged:
 // the envelope is stored and can be resent.
 func (p *Platform) deliver(ctx context.Context, id, productID string, h store.HolderIdentity, envs []*envelope.Envelope) {
@@ -318,7 +361,16 @@ func (p *Platform) Issue(ctx context.Context, a Actor, orderID string, in IssueI
 		intents[i] = store.PrepareIntent{Intent: store.IntentRecord{ID: ids[i], OrgID: oc.order.OrgID, OrderID: orderID,
 			Issuer: p.issuerID, Serial: t.SerialNumber.Bytes(), Profile: t.Profile, CreatedAt: now}}
 	}
-	if _, err := p.apply(ctx, "product.issue", intents...); err != nil {
+	// The activation codes and their envelopes do not depend on the
+	// certificate: they are sealed while the intents are being committed
+	// (the commit waits on the Raft log's fsync, the sealing on the CPU).
+	committed := make(chan error, 1)
+	go func() {
+		_, err := p.apply(ctx, "product.issue", intents...)
+		committed <- err
+	}()
+	codes, codesErr := p.sealCodes(ctx, pt, orderID, productID, oc.order.OrgID, pp, now)
+	if err := <-committed; err != nil {
 		return nil, err
 	}
 	abandon := func(reason string) {
@@ -329,6 +381,10 @@ func (p *Platform) Issue(ctx context.Context, a Actor, orderID string, in IssueI
 		if _, err := p.store.Apply(context.WithoutCancel(ctx), &store.Batch{Commands: cmds}); err != nil {
 			p.log.Error("abandoning issuance intents failed", logattr.OrderID, orderID, "err", err)
 		}
+	}
+	if codesErr != nil {
+		abandon(codesErr.reason)
+		return nil, codesErr.err
 	}
 
 	// Phase two: sign, then store the product with everything it carries.
@@ -354,35 +410,11 @@ func (p *Platform) Issue(ctx context.Context, a Actor, orderID string, in IssueI
 	for _, c := range issued {
 		refs = append(refs, blobRef{data: c.Raw})
 	}
-	var envs []*envelope.Envelope
-	var sent []blobRef
-	sentAt := 0
-	if pt.Codes != nil {
-		codes, err := pt.Codes.Generate(nil)
-		if err != nil {
-			abandon("codes not generated")
-			return nil, wrap("product.issue", err)
-		}
-		rec, err := p.vault.Seal(ctx, productID, codes, pt.Codes.Verifiable())
-		if err != nil {
-			abandon("codes not sealed")
-			return nil, wrap("product.issue", err)
-		}
-		recBytes, err := rec.MarshalBinary()
-		if err != nil {
-			abandon("codes not sealed")
-			return nil, wrap("product.issue", err)
-		}
-		refs = append(refs, blobRef{data: recBytes, ref: store.EnvelopeRef{ID: vaultID(orderID), OrgID: oc.order.OrgID,
-			OrderID: orderID, ProductID: productID, Format: formatVault, CreatedAt: now}})
-		envs, sent, err = p.seal(ctx, orderID, productID, oc.order.OrgID, 1, codes, pp, now)
-		if err != nil {
-			abandon("envelope not sealed")
-			return nil, err
-		}
-		sentAt = len(refs)
-		refs = append(refs, sent...)
+	sentAt := len(refs)
+	if len(codes.refs) > 0 {
+		sentAt++ // past the vault record
 	}
+	refs = append(refs, codes.refs...)
 	if keyRec != nil {
 		b, err := json.Marshal(keyRec)
 		if err != nil {
@@ -409,7 +441,7 @@ func (p *Platform) Issue(ctx context.Context, a Actor, orderID string, in IssueI
 		abandon("product not stored")
 		return nil, err
 	}
-	p.deliver(ctx, envelopeID(orderID, 1), productID, oc.holder, envs)
+	p.deliver(ctx, envelopeID(orderID, 1), productID, oc.holder, codes.envs)
 	p.log.Info("product issued", logattr.OrderID, orderID, logattr.ProductID, productID, logattr.Actor, oc.aop.ID)
 	// The answer is what was just committed, as GetProduct would read it
 	// back: the certificates are at hand, not read again from the store.
@@ -420,7 +452,7 @@ func (p *Platform) Issue(ctx context.Context, a Actor, orderID string, in IssueI
 		out.Certificates = append(out.Certificates, Certificate{SerialNumber: new(big.Int).SetBytes(pc.Serial),
 			NotBefore: pc.NotBefore, NotAfter: pc.NotAfter, DER: c.Raw})
 	}
-	for _, r := range refs[sentAt : sentAt+len(sent)] {
+	for _, r := range refs[sentAt : sentAt+len(codes.envs)] {
 		out.Envelopes = append(out.Envelopes, EnvelopeRef{ID: r.ref.ID, Format: r.ref.Format, Blob: r.ref.Blob,
 			CreatedAt: store.NormalizeTime(r.ref.CreatedAt)})
 	}

@@ -11,10 +11,12 @@ import (
 
 func newRecognition(e *env) *cobra.Command {
 	c := &cobra.Command{
-		Use:     "recognition",
-		Short:   "Record the applicant's recognition, and show what each method needs",
-		Example: "  registra recognition requirements offline\n  registra recognition offline ORDER --upload document_front=front.jpg ... --seal-cert evidence.pem --seal-key evidence.key\n  registra recognition record ORDER --bundle evidence.bin",
-		Args:    exactArgs(),
+		Use:   "recognition",
+		Short: "Record the applicant's recognition, and show what each method needs",
+		Example: "  registra recognition requirements offline\n  registra recognition offline ORDER --upload document_front=front.jpg ...\n" +
+			"  registra recognition form-signature start ORDER --form request-form.pdf\n  registra recognition spid-login ORDER\n" +
+			"  registra recognition record ORDER --bundle evidence.bin",
+		Args: exactArgs(),
 	}
 	var bundle string
 	rec := &cobra.Command{
@@ -72,6 +74,7 @@ recording it. Check a bundle first with 'registra evidence verify'.`,
 			})
 		},
 	}
-	c.AddCommand(rec, req, newRecognitionOffline(e))
+	c.AddCommand(rec, req, newRecognitionOffline(e), newFormSignature(e), newRecognitionLiveID(e), newRecognitionVideoID(e),
+		newRecognitionSPIDLogin(e))
 	return c
 }

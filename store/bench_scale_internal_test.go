@@ -160,7 +160,7 @@ func taxCode(i, n int) string { return fmt.Sprintf("TAX%011d", (i*7919)%(n/2+1))
 // buildScale inserts n products with their records directly into the tables, in
 // transactions of 500 products (the FSM path costs the same inserts plus
 // validation and encoding).
-func buildScale(b *testing.B, st *state, n int, base time.Time) {
+func buildScale(b testing.TB, st *state, n int, base time.Time) {
 	firsts := []string{"MARIO", "ANNA", "GIULIA", "LUCA", "MARCO", "SARA", "NICOLÒ", "PAOLO", "ELENA", "FRANCESCO"}
 	rng := rand.New(rand.NewPCG(9, 9))
 	txn := st.db.Txn(true)

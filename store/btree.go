@@ -25,8 +25,16 @@ import (
 type btree struct {
 	root  *node
 	owner uint64
-	keyOf func(buf key, e any) key
+	keys  entryKeys
 	n     int
+}
+
+// entryKeys gives the keys of a tree's entries.
+type entryKeys interface {
+	// entryKey appends the key of e to buf.
+	entryKey(buf key, e any) key
+	// compare compares the key of e with k, using buf as scratch space.
+	compare(e any, k key, buf *key) int
 }
 
 // node is a leaf (children nil; items are the entries) or an inner node,
@@ -51,14 +59,14 @@ var scratch = sync.Pool{New: func() any { b := make(key, 0, 128); return &b }}
 
 func newOwner() uint64 { return owners.Add(1) }
 
-func newBTree(keyOf func(buf key, e any) key) *btree {
-	return &btree{owner: newOwner(), keyOf: keyOf}
+func newBTree(keys entryKeys) *btree {
+	return &btree{owner: newOwner(), keys: keys}
 }
 
 // fork returns a tree that shares every node with t and copies what it
 // changes; t itself stays as it is.
 func (t *btree) fork() *btree {
-	return &btree{root: t.root, owner: newOwner(), keyOf: t.keyOf, n: t.n}
+	return &btree{root: t.root, owner: newOwner(), keys: t.keys, n: t.n}
 }
 
 // Len returns the number of entries.
@@ -80,8 +88,7 @@ func (t *btree) lowerBound(items []any, k key, buf *key) (int, bool) {
 	lo, hi := 0, len(items)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		*buf = t.keyOf((*buf)[:0], items[m])
-		if bytes.Compare(*buf, k) < 0 {
+		if t.keys.compare(items[m], k, buf) < 0 {
 			lo = m + 1
 		} else {
 			hi = m
@@ -90,8 +97,7 @@ func (t *btree) lowerBound(items []any, k key, buf *key) (int, bool) {
 	if lo == len(items) {
 		return lo, false
 	}
-	*buf = t.keyOf((*buf)[:0], items[lo])
-	return lo, bytes.Equal(*buf, k)
+	return lo, t.keys.compare(items[lo], k, buf) == 0
 }
 
 // route returns the child of an inner node that may hold k: the last one
@@ -210,7 +216,7 @@ func (t *btree) split(n *node) (key, *node) {
 	if n.leaf() {
 		r := &node{owner: t.owner, items: slices.Clone(n.items[h:])}
 		n.items = slices.Clone(n.items[:h])
-		return t.keyOf(nil, r.items[0]), r
+		return t.keys.entryKey(nil, r.items[0]), r
 	}
 	r := &node{owner: t.owner, keys: slices.Clone(n.keys[h:]), children: slices.Clone(n.children[h:])}
 	n.keys = slices.Clone(n.keys[:h])
@@ -262,8 +268,8 @@ func (t *btree) remove(np **node, k key, buf *key) {
 // buildBTree makes a tree of entries with full nodes from their keys in
 // strictly increasing order. The leaves share the backing array of entries,
 // which must not change after.
-func buildBTree(keyOf func(buf key, e any) key, entries []any, keys func(i int) key) *btree {
-	t := newBTree(keyOf)
+func buildBTree(ek entryKeys, entries []any, keys func(i int) key) *btree {
+	t := newBTree(ek)
 	t.n = len(entries)
 	if len(entries) == 0 {
 		return t
@@ -345,8 +351,7 @@ func (c *treeCursor) SeekLE(k key) bool {
 	if !c.SeekGE(k) {
 		return c.Last()
 	}
-	c.buf = c.t.keyOf(c.buf[:0], c.Item())
-	if bytes.Compare(c.buf, k) <= 0 {
+	if c.t.keys.compare(c.Item(), k, &c.buf) <= 0 {
 		return true
 	}
 	return c.Prev()

@@ -13,7 +13,14 @@ import (
 // strEntry is a test entry whose key is its text.
 type strEntry struct{ s string }
 
-func strKey(buf key, e any) key { return append(buf, e.(*strEntry).s...) }
+// strKeys keys test entries by their text.
+type strKeys struct{}
+
+func (strKeys) entryKey(buf key, e any) key { return append(buf, e.(*strEntry).s...) }
+
+func (strKeys) compare(e any, k key, _ *key) int { return bytes.Compare([]byte(e.(*strEntry).s), k) }
+
+var strKey = strKeys{}
 
 // model is a sorted list of the entries a tree should hold.
 type model []*strEntry
@@ -167,5 +174,17 @@ func FuzzKeyFold(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		require.Equal(t, newKey().str(Fold(s)), newKey().fold(s))
+	})
+}
+
+// FuzzCompareText checks the primary-key comparison against comparing the
+// built keys.
+func FuzzCompareText(f *testing.F) {
+	for _, c := range [][2]string{{"", ""}, {"o1", "o1\x00"}, {"o1", "o10\x00"}, {"o10", "o1\x00"}, {"o1", "o1"}, {"o1", "o1\x00x"}, {"", "\x00"}, {"a", ""}} {
+		f.Add(c[0], []byte(c[1]))
+	}
+	f.Fuzz(func(t *testing.T, s string, k []byte) {
+		want := bytes.Compare(newKey().str(s), k)
+		require.Equal(t, want, compareText(s, k))
 	})
 }

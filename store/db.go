@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // db holds the state in memory as go-memdb does: tables of records, each
@@ -42,6 +44,7 @@ type indexDef struct {
 	name  string
 	key   keyFunc
 	multi func(obj any) []key
+	text  func(obj any) string // set when key is str(text): a faster comparison
 }
 
 // tableDef declares a table; indexes[0] is its primary index.
@@ -85,6 +88,34 @@ func unwrap(e any) any {
 	return e
 }
 
+// compare compares the key of entry e with k; buf is scratch space.
+func (ix *indexDef) compare(e any, k key, buf *key) int {
+	if ix.text != nil {
+		return compareText(ix.text(e), k)
+	}
+	*buf = ix.entryKey((*buf)[:0], e)
+	return bytes.Compare(*buf, k)
+}
+
+// compareText compares the key str(s), that is s and a NUL, with k.
+func compareText(s string, k key) int {
+	n := min(len(s), len(k))
+	if n > 0 {
+		if c := strings.Compare(s[:n], unsafe.String(&k[0], n)); c != 0 {
+			return c
+		}
+	}
+	switch {
+	case len(k) == n: // k is s or a prefix of it
+		return 1
+	case k[n] != 0:
+		return -1
+	case len(k) == n+1:
+		return 0
+	}
+	return -1
+}
+
 // entryKey appends the key of an index entry to buf.
 func (ix *indexDef) entryKey(buf key, e any) key {
 	if m, ok := e.(*multiRef); ok {
@@ -100,7 +131,7 @@ func newDB(s *dbSchema) *db {
 	for i, t := range s.tables {
 		r.tables[i] = make([]*btree, len(t.indexes))
 		for j, ix := range t.indexes {
-			r.tables[i][j] = newBTree(ix.entryKey)
+			r.tables[i][j] = newBTree(ix)
 		}
 	}
 	d.cur.Store(r)
@@ -387,7 +418,10 @@ type iterator struct {
 }
 
 // Next returns the next record, or nil.
-func (it *iterator) Next() any {
+func (it *iterator) Next() any { return unwrap(it.nextEntry()) }
+
+// nextEntry returns the next index entry (a record or a *multiRef), or nil.
+func (it *iterator) nextEntry() any {
 	if !it.ok {
 		return nil
 	}
@@ -404,13 +438,14 @@ func (it *iterator) Next() any {
 	} else {
 		it.ok = it.c.Next()
 	}
-	return unwrap(e)
+	return e
 }
 
 // load replaces the state of an empty db with records, given per table,
-// building every index in one sorted pass with full nodes (a restore). Two
+// building every index with full nodes (a restore). An index whose order is
+// given (orders[table][index], from a snapshot) is checked, not sorted. Two
 // records of a table with the same primary key are refused.
-func (d *db) load(records [][]any) error {
+func (d *db) load(records [][]any, orders [][]*snapOrder) error {
 	r := &dbRoot{tables: make([][]*btree, len(d.schema.tables))}
 	type job struct{ ti, j int }
 	var jobs []job
@@ -432,7 +467,11 @@ func (d *db) load(records [][]any) error {
 				}
 				jb := jobs[n]
 				t := d.schema.tables[jb.ti]
-				r.tables[jb.ti][jb.j], errs[n] = buildIndex(t, jb.j, records[jb.ti])
+				if jb.j > 0 && orders[jb.ti] != nil && orders[jb.ti][jb.j] != nil {
+					r.tables[jb.ti][jb.j], errs[n] = buildOrdered(t, jb.j, records[jb.ti], orders[jb.ti][jb.j])
+				} else {
+					r.tables[jb.ti][jb.j], errs[n] = buildIndex(t, jb.j, records[jb.ti])
+				}
 			}
 		})
 	}
@@ -481,7 +520,13 @@ func buildIndex(t *tableDef, j int, objs []any) (*btree, error) {
 	}
 	cmp := func(a, b ent) int { return bytes.Compare(arena[a.off:a.end], arena[b.off:b.end]) }
 	if !slices.IsSortedFunc(ents, cmp) {
-		slices.SortStableFunc(ents, cmp)
+		// Equal keys keep their input order (the offsets grow with it).
+		slices.SortFunc(ents, func(a, b ent) int {
+			if c := cmp(a, b); c != 0 {
+				return c
+			}
+			return int(a.off) - int(b.off)
+		})
 	}
 	kept := ents[:0]
 	for i, e := range ents {
@@ -497,5 +542,62 @@ func buildIndex(t *tableDef, j int, objs []any) (*btree, error) {
 	for i, e := range kept {
 		items[i] = e.e
 	}
-	return buildBTree(ix.entryKey, items, func(i int) key { return key(arena[kept[i].off:kept[i].end]) }), nil
+	return buildBTree(ix, items, func(i int) key { return key(arena[kept[i].off:kept[i].end]) }), nil
+}
+
+// buildOrdered builds index j of t from the order a snapshot gave, checking
+// it: every entry names a record with a key, keys strictly increase, and
+// every record with a key is there.
+func buildOrdered(t *tableDef, j int, objs []any, o *snapOrder) (*btree, error) {
+	ix := t.indexes[j]
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: index %s.%s: %s", ErrCorrupt, t.name, ix.name, fmt.Sprintf(format, args...))
+	}
+	items := make([]any, len(o.ordinals))
+	seen := make([]bool, len(objs))
+	var prev, cur key
+	for n, ord := range o.ordinals {
+		if int(ord) >= len(objs) {
+			return nil, bad("entry %d names record %d of %d", n, ord, len(objs))
+		}
+		rec := objs[ord]
+		var e any = rec
+		if ix.multi != nil {
+			ks := ix.multi(rec)
+			v := o.values[n]
+			if int(v) >= len(ks) {
+				return nil, bad("entry %d names key %d of %d", n, v, len(ks))
+			}
+			e = &multiRef{k: ks[v], obj: rec}
+			cur = append(cur[:0], ks[v]...)
+		} else {
+			var ok bool
+			if cur, ok = ix.key(cur[:0], rec); !ok {
+				return nil, bad("entry %d names a record without a key", n)
+			}
+		}
+		if n > 0 && bytes.Compare(prev, cur) >= 0 {
+			return nil, bad("entry %d is out of order", n)
+		}
+		prev, cur = cur, prev
+		seen[ord] = true
+		items[n] = e
+	}
+	want := 0
+	for i, rec := range objs {
+		switch {
+		case ix.multi != nil:
+			want += len(ix.multi(rec))
+		case seen[i]:
+			want++
+		default:
+			if _, ok := ix.key(nil, rec); ok {
+				return nil, bad("record %d is missing", i)
+			}
+		}
+	}
+	if want != len(items) {
+		return nil, bad("%d entries, the records have %d keys", len(items), want)
+	}
+	return buildBTree(ix, items, func(i int) key { return ix.entryKey(nil, items[i]) }), nil
 }

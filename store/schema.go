@@ -113,25 +113,35 @@ func obj[T any](fn func(k key, o *T) (key, bool)) keyFunc {
 
 func index(name string, fn keyFunc) *indexDef { return &indexDef{name: name, key: fn} }
 
+// idIndex is a primary index whose key is one text field: comparisons read
+// the field instead of building its key.
+func idIndex[T any](get func(*T) string) *indexDef {
+	return &indexDef{
+		name: indexID,
+		key:  func(k key, o any) (key, bool) { return k.str(get(o.(*T))), true },
+		text: func(o any) string { return get(o.(*T)) },
+	}
+}
+
 // Every compound key ends with the record ID, so keys of distinct records
 // differ. Uniqueness of values (e-mail, serial, ...) is checked by the
 // commands before they write: the indexes never refuse a duplicate.
 func schema() *dbSchema {
 	return newSchema(
 		table(tableOrganisations,
-			index(indexID, obj(func(k key, o *Organisation) (key, bool) { return k.str(o.ID), true })),
+			idIndex(func(o *Organisation) string { return o.ID }),
 		),
 		table(tableUnits,
-			index(indexID, obj(func(k key, o *Unit) (key, bool) { return k.str(o.ID), true })),
+			idIndex(func(o *Unit) string { return o.ID }),
 			index(indexOrg, obj(func(k key, o *Unit) (key, bool) { return k.str(o.OrgID).str(o.ID), true })),
 		),
 		table(tableOperators,
-			index(indexID, obj(func(k key, o *Operator) (key, bool) { return k.str(o.ID), true })),
+			idIndex(func(o *Operator) string { return o.ID }),
 			index(indexOrg, obj(func(k key, o *Operator) (key, bool) { return k.str(o.OrgID).str(o.ID), true })),
 			index(indexUsername, obj(func(k key, o *Operator) (key, bool) { return k.fold(o.Username), true })),
 		),
 		table(tableHolders,
-			index(indexID, obj(func(k key, o *HolderIdentity) (key, bool) { return k.str(o.ID), true })),
+			idIndex(func(o *HolderIdentity) string { return o.ID }),
 			index(indexUserID, optional(func(o *HolderIdentity) string { return o.UserID })),
 			index(indexTaxCode, obj(func(k key, o *HolderIdentity) (key, bool) {
 				return k.fold(o.TaxCode).str(o.ID), true
@@ -147,7 +157,7 @@ func schema() *dbSchema {
 			})),
 		),
 		table(tableOrders,
-			index(indexID, obj(func(k key, o *Order) (key, bool) { return k.str(o.ID), true })),
+			idIndex(func(o *Order) string { return o.ID }),
 			index(indexOrgCreated, obj(func(k key, o *Order) (key, bool) {
 				return k.str(o.OrgID).time(o.CreatedAt).str(o.ID), true
 			})),
@@ -171,7 +181,7 @@ func schema() *dbSchema {
 			})),
 		),
 		table(tableStatuses,
-			index(indexID, obj(func(k key, o *StatusRecord) (key, bool) { return k.str(o.OrderID), true })),
+			idIndex(func(o *StatusRecord) string { return o.OrderID }),
 			index(indexOrgStatusInput, obj(func(k key, o *StatusRecord) (key, bool) {
 				return k.str(o.OrgID).str(string(o.Status)).time(o.InputDate).str(o.OrderID), true
 			})),
@@ -180,7 +190,7 @@ func schema() *dbSchema {
 			})),
 		),
 		table(tableProducts,
-			index(indexID, obj(func(k key, o *Product) (key, bool) { return k.str(o.ID), true })),
+			idIndex(func(o *Product) string { return o.ID }),
 			&indexDef{name: indexSerial, multi: func(o any) []key {
 				p := o.(*Product)
 				out := make([]key, 0, len(p.Certificates))
@@ -191,7 +201,7 @@ func schema() *dbSchema {
 			}},
 		),
 		table(tableChanges,
-			index(indexID, obj(func(k key, o *StatusChange) (key, bool) { return k.str(o.ID), true })),
+			idIndex(func(o *StatusChange) string { return o.ID }),
 			index(indexOrder, obj(func(k key, o *StatusChange) (key, bool) {
 				return k.str(o.OrderID).time(o.At).str(o.ID), true
 			})),
@@ -208,27 +218,27 @@ func schema() *dbSchema {
 			index(indexID, obj(func(k key, o *CRLRecord) (key, bool) { return k.str(o.Issuer).u32(o.Shard), true })),
 		),
 		table(tableReceipts,
-			index(indexID, obj(func(k key, o *Receipt) (key, bool) { return k.str(o.ID), true })),
+			idIndex(func(o *Receipt) string { return o.ID }),
 			index(indexScopeNumber, obj(func(k key, o *Receipt) (key, bool) {
 				return k.str(o.Issuer).u32(o.Shard).u64(o.CRLNumber).str(o.ID), true
 			})),
 		),
 		table(tableEvidence,
-			index(indexID, obj(func(k key, o *EvidenceRef) (key, bool) { return k.str(o.ID), true })),
+			idIndex(func(o *EvidenceRef) string { return o.ID }),
 			index(indexOrder, obj(func(k key, o *EvidenceRef) (key, bool) { return k.str(o.OrderID).str(o.ID), true })),
 		),
 		table(tableEnvelopes,
-			index(indexID, obj(func(k key, o *EnvelopeRef) (key, bool) { return k.str(o.ID), true })),
+			idIndex(func(o *EnvelopeRef) string { return o.ID }),
 			index(indexOrder, obj(func(k key, o *EnvelopeRef) (key, bool) { return k.str(o.OrderID).str(o.ID), true })),
 		),
 		table(tableAudit,
 			index(indexID, obj(func(k key, o *AuditEvent) (key, bool) { return k.u64(o.Seq), true })),
 		),
 		table(tableLeases,
-			index(indexID, obj(func(k key, o *Lease) (key, bool) { return k.str(o.Name), true })),
+			idIndex(func(o *Lease) string { return o.Name }),
 		),
 		table(tableIntents,
-			index(indexID, obj(func(k key, o *IntentRecord) (key, bool) { return k.str(o.ID), true })),
+			idIndex(func(o *IntentRecord) string { return o.ID }),
 			index(indexSerial, obj(func(k key, o *IntentRecord) (key, bool) {
 				return k.str(o.Issuer).serial(o.Serial), true
 			})),
@@ -237,10 +247,10 @@ func schema() *dbSchema {
 			})),
 		),
 		table(tableCredentials,
-			index(indexID, obj(func(k key, o *Credentials) (key, bool) { return k.str(o.OperatorID), true })),
+			idIndex(func(o *Credentials) string { return o.OperatorID }),
 		),
 		table(tableSessions,
-			index(indexID, obj(func(k key, o *Session) (key, bool) { return k.str(o.ID), true })),
+			idIndex(func(o *Session) string { return o.ID }),
 			index(indexOperator, obj(func(k key, o *Session) (key, bool) {
 				return k.str(o.OperatorID).str(o.ID), true
 			})),
@@ -249,7 +259,7 @@ func schema() *dbSchema {
 			})),
 		),
 		table(tableSchedules,
-			index(indexID, obj(func(k key, o *Schedule) (key, bool) { return k.str(o.OrderID), true })),
+			idIndex(func(o *Schedule) string { return o.OrderID }),
 			index(indexHoldUntil, obj(func(k key, o *Schedule) (key, bool) {
 				return k.time(o.HoldUntil).str(o.OrderID), !o.HoldUntil.IsZero()
 			})),
@@ -261,7 +271,7 @@ func schema() *dbSchema {
 			index(indexID, obj(func(k key, o *idempotencyRecord) (key, bool) { return k.str(o.Org).str(o.Key), true })),
 		),
 		table(tableMeta,
-			index(indexID, obj(func(k key, o *metaRecord) (key, bool) { return k.str(o.Name), true })),
+			idIndex(func(o *metaRecord) string { return o.Name }),
 		),
 	)
 }

@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -16,10 +18,21 @@ import (
 // encoded record), a zero tag, and the SHA-256 of everything before it. A
 // snapshot whose hash does not match is refused (ErrCorrupt) before the
 // state it carries replaces anything.
+//
+// From format 3, each table's records (in primary key order) are followed
+// by one block per secondary index, tagged with the table's tag | 0x80: the
+// index's position in the schema, then its entries in key order as record
+// ordinals (and, for a multi-valued index, which of the record's keys), all
+// uvarints. A restore then builds every index without sorting; it checks
+// that the keys strictly increase and that no record is missing.
 const (
 	snapshotMagic   = "RGSTRSNP"
-	snapshotVersion = 2 // 2: units have a parent; credentials, sessions and schedules
+	snapshotVersion = 3 // 2: units have a parent; credentials, sessions and schedules. 3: index orders
+	indexBlockTag   = 0x80
 )
+
+// snapshotReadable reports whether this program reads format v.
+func snapshotReadable(v uint64) bool { return v >= 1 && v <= snapshotVersion }
 
 // snapTable binds a table to its tag and record codec. Tags are stable.
 type snapTable struct {
@@ -109,7 +122,9 @@ func writeSnapshot(w io.Writer, txn *dbTxn, index uint64) error {
 		if err != nil {
 			return fmt.Errorf("store: snapshot of %s: %w", t.table, err)
 		}
+		ordinals := map[any]uint64{}
 		for raw := it.Next(); raw != nil; raw = it.Next() {
+			ordinals[raw] = uint64(len(ordinals))
 			rec.b = rec.b[:0]
 			t.enc(rec, raw)
 			e.b = e.b[:0]
@@ -118,6 +133,9 @@ func writeSnapshot(w io.Writer, txn *dbTxn, index uint64) error {
 			if _, err := bw.Write(e.b); err != nil {
 				return fmt.Errorf("store: writing snapshot: %w", err)
 			}
+		}
+		if err := writeIndexOrders(bw, txn, t, ordinals); err != nil {
+			return err
 		}
 	}
 	if err := bw.WriteByte(0); err != nil {
@@ -128,6 +146,46 @@ func writeSnapshot(w io.Writer, txn *dbTxn, index uint64) error {
 	}
 	if _, err := w.Write(h.Sum(nil)); err != nil {
 		return fmt.Errorf("store: writing snapshot: %w", err)
+	}
+	return nil
+}
+
+// writeIndexOrders writes the index blocks of table t (format 3).
+func writeIndexOrders(w io.Writer, txn *dbTxn, t snapTable, ordinals map[any]uint64) error {
+	_, def, err := txn.table(t.table)
+	if err != nil {
+		return err
+	}
+	blk, e := &encoder{}, &encoder{}
+	for j := 1; j < len(def.indexes); j++ {
+		ix := def.indexes[j]
+		it, err := txn.Get(t.table, ix.name, nil)
+		if err != nil {
+			return fmt.Errorf("store: snapshot of %s: %w", t.table, err)
+		}
+		blk.b = blk.b[:0]
+		blk.u64(uint64(j))
+		for ent := it.nextEntry(); ent != nil; ent = it.nextEntry() {
+			o := unwrap(ent)
+			n, ok := ordinals[o]
+			if !ok {
+				return fmt.Errorf("%w: index %s.%s holds a record the table lacks", ErrCorrupt, t.table, ix.name)
+			}
+			blk.u64(n)
+			if m, ok := ent.(*multiRef); ok {
+				v := slices.IndexFunc(ix.multi(o), func(k key) bool { return bytes.Equal(k, m.k) })
+				if v < 0 {
+					return fmt.Errorf("%w: index %s.%s holds a stale key", ErrCorrupt, t.table, ix.name)
+				}
+				blk.u64(uint64(v))
+			}
+		}
+		e.b = e.b[:0]
+		e.byte1(t.tag | indexBlockTag)
+		e.bytes(blk.b)
+		if _, err := w.Write(e.b); err != nil {
+			return fmt.Errorf("store: writing snapshot: %w", err)
+		}
 	}
 	return nil
 }
@@ -175,6 +233,35 @@ func (t *trailerReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// snapOrder is the order of one index's entries read from a snapshot.
+type snapOrder struct {
+	j        int
+	ordinals []uint32
+	values   []uint32 // multi-valued index: which key of the record
+}
+
+// readIndexOrder decodes an index block of size bytes for table t.
+func readIndexOrder(r *bufio.Reader, size uint64, t *tableDef) (*snapOrder, error) {
+	buf := make([]byte, size)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, errors.New("truncated")
+	}
+	d := &decoder{b: buf}
+	j := d.u64()
+	if d.err == nil && (j == 0 || j >= uint64(len(t.indexes))) {
+		return nil, fmt.Errorf("no secondary index %d", j)
+	}
+	o := &snapOrder{j: int(j)}
+	multi := t.indexes[o.j].multi != nil
+	for d.err == nil && len(d.b) > 0 {
+		o.ordinals = append(o.ordinals, d.u32())
+		if multi {
+			o.values = append(o.values, d.u32())
+		}
+	}
+	return o, d.end()
+}
+
 // readSnapshot builds a new state from a snapshot stream; it returns the
 // state and the commit index it reflects, or an error wrapping ErrCorrupt or
 // ErrVersion, in which case nothing was replaced.
@@ -192,7 +279,7 @@ func readSnapshot(r io.Reader) (*state, uint64, error) {
 	if err != nil {
 		return nil, 0, corrupt("truncated header")
 	}
-	if ver != snapshotVersion && ver != 1 {
+	if !snapshotReadable(ver) {
 		return nil, 0, fmt.Errorf("%w: snapshot format version %d, this program reads %d", ErrVersion, ver, snapshotVersion)
 	}
 	index, err := binary.ReadUvarint(hr)
@@ -216,6 +303,7 @@ func readSnapshot(r io.Reader) (*state, uint64, error) {
 		tables[2] = u
 	}
 	records := make([][]any, len(st.db.schema.tables))
+	orders := make([][]*snapOrder, len(st.db.schema.tables))
 	pos := map[byte]int{}
 	for tag, t := range tables {
 		pos[tag] = st.db.schema.byName[t.table]
@@ -228,13 +316,28 @@ func readSnapshot(r io.Reader) (*state, uint64, error) {
 		if tag == 0 {
 			break
 		}
-		t, ok := tables[tag]
-		if !ok {
+		t, ok := tables[tag&^indexBlockTag]
+		if !ok || tag&indexBlockTag != 0 && ver < 3 {
 			return nil, 0, corrupt("unknown table tag %d", tag)
 		}
 		size, err := binary.ReadUvarint(hr)
 		if err != nil || size > maxDecodedLen {
 			return nil, 0, corrupt("bad record length")
+		}
+		if tag&indexBlockTag != 0 {
+			ti := pos[t.tag]
+			o, err := readIndexOrder(hr, size, st.db.schema.tables[ti])
+			if err != nil {
+				return nil, 0, corrupt("%s index block: %v", t.table, err)
+			}
+			if orders[ti] == nil {
+				orders[ti] = make([]*snapOrder, len(st.db.schema.tables[ti].indexes))
+			}
+			if orders[ti][o.j] != nil {
+				return nil, 0, corrupt("%s index block: index %d twice", t.table, o.j)
+			}
+			orders[ti][o.j] = o
+			continue
 		}
 		// Each record gets its own bytes, which its strings then share.
 		buf := make([]byte, size)
@@ -257,7 +360,7 @@ func readSnapshot(r io.Reader) (*state, uint64, error) {
 	if !bytes.Equal(tr.trailer, tr.h.Sum(nil)) {
 		return nil, 0, corrupt("checksum mismatch")
 	}
-	if err := st.db.load(records); err != nil {
+	if err := st.db.load(records, orders); err != nil {
 		return nil, 0, corrupt("%v", err)
 	}
 	if ver == 1 {
@@ -319,7 +422,7 @@ func verifySnapshotStream(r io.Reader) error {
 	if err != nil || string(head[:len(snapshotMagic)]) != snapshotMagic {
 		return fmt.Errorf("%w: snapshot: bad magic", ErrCorrupt)
 	}
-	if v := head[len(snapshotMagic)]; v != snapshotVersion && v != 1 {
+	if v := head[len(snapshotMagic)]; !snapshotReadable(uint64(v)) {
 		return fmt.Errorf("%w: snapshot format version %d, this program reads %d", ErrVersion, v, snapshotVersion)
 	}
 	h := sha256.New()

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -9,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -56,11 +54,8 @@ type packLoc struct {
 	off  int64 // of the blob, past its header
 	size uint32
 	// seq is the record's append number: it is durable once the store's
-	// synced count reaches it.
+	// synced count reaches it (0 for records found at open).
 	seq uint64
-	// corrupt marks a record found at open whose content does not match
-	// its header's hash.
-	corrupt bool
 }
 
 // blobStore keeps blobs by their SHA-256: small ones in append-only pack
@@ -76,24 +71,30 @@ type packLoc struct {
 // so only the active segment ever holds records not yet durable. A failed
 // fsync poisons the writer: the kernel may have dropped the pages, so no
 // later write may count on them (the store must be reopened).
+//
+// Only the active segment stays open (for appends and fsyncs); reads open
+// the segment they need, so a large store holds no file per segment.
 type blobStore struct {
 	dir string
 	// segmentLimit is the size past which a new segment is started
 	// (maxSegment; smaller in tests).
 	segmentLimit int64
 
-	mu      sync.Mutex
-	index   map[[sha256.Size]byte]packLoc
-	segs    map[uint32]*os.File
-	active  uint32 // 0 until the first packed write of this process
-	next    uint32 // number of the next segment to create
-	size    int64  // bytes in the active segment
-	written uint64 // records appended
-	err     error  // sticky write error
-	closed  bool
-
+	// syncMu serialises fsyncs and segment changes, so that the active
+	// file is never closed under an fsync. It is taken before mu.
 	syncMu sync.Mutex
 	synced atomic.Uint64 // records known durable
+
+	mu      sync.Mutex
+	index   map[[sha256.Size]byte]packLoc
+	file    *os.File // the active segment; nil until the first packed write
+	active  uint32   // its number
+	next    uint32   // number of the next segment to create
+	size    int64    // bytes in the active segment
+	full    bool     // the active segment takes no more records
+	written uint64   // records appended
+	err     error    // sticky write error
+	closed  bool
 }
 
 var _ BlobStore = (*blobStore)(nil)
@@ -108,8 +109,7 @@ func newBlobStore(dir string) (*blobStore, error) {
 	if err := os.MkdirAll(filepath.Join(dir, packsDir), 0o700); err != nil {
 		return nil, fmt.Errorf("store: creating blob directory: %w", err)
 	}
-	b := &blobStore{dir: dir, index: map[[sha256.Size]byte]packLoc{}, segs: map[uint32]*os.File{}, next: 1,
-		segmentLimit: maxSegment}
+	b := &blobStore{dir: dir, index: map[[sha256.Size]byte]packLoc{}, next: 1, segmentLimit: maxSegment}
 	entries, err := os.ReadDir(filepath.Join(dir, packsDir))
 	if err != nil {
 		return nil, fmt.Errorf("store: reading blob directory: %w", err)
@@ -122,24 +122,21 @@ func newBlobStore(dir string) (*blobStore, error) {
 		}
 	}
 	slices.Sort(nums)
-	for _, n := range nums {
-		if err := b.openSegment(n); err != nil {
-			_ = b.close() // the open error is the one to report
+	for i, n := range nums {
+		// A process that stopped without a crash of the machine may have
+		// left records of the last segment in the page cache only: they
+		// count as present (a Put of the same content returns at once),
+		// so they are made durable first.
+		if err := b.indexSegment(n, i == len(nums)-1); err != nil {
 			return nil, err
 		}
 		b.next = n + 1
 	}
-	// A process that stopped without a crash of the machine may have left
-	// records of the last segment in the page cache only: they count as
-	// present (a Put of the same content returns at once), so they are
-	// made durable first.
-	if len(nums) > 0 {
-		if err := b.segs[nums[len(nums)-1]].Sync(); err != nil {
-			_ = b.close() // the sync error is the one to report
-			return nil, fmt.Errorf("store: syncing blob segment: %w", err)
-		}
-	}
 	return b, nil
+}
+
+func (b *blobStore) segmentPath(n uint32) string {
+	return filepath.Join(b.dir, packsDir, segmentName(n))
 }
 
 func segmentName(n uint32) string { return fmt.Sprintf("%08d%s", n, packSuffix) }
@@ -156,41 +153,40 @@ func segmentNumber(name string) (uint32, bool) {
 	return uint32(n), true
 }
 
-// openSegment indexes the records of segment n, up to its first torn or
-// unwritten record, and keeps the file open for reads.
-func (b *blobStore) openSegment(n uint32) error {
-	f, err := os.OpenFile(filepath.Join(b.dir, packsDir, segmentName(n)), os.O_RDWR, 0)
+// indexSegment indexes the records of segment n, up to its first torn or
+// unwritten record, reading their headers only: a record's content is
+// checked against its hash when it is read, and before a Put counts on it.
+// A later record of the same content replaces an earlier one (a Put that
+// repaired it).
+func (b *blobStore) indexSegment(n uint32, sync bool) error {
+	f, err := os.OpenFile(b.segmentPath(n), os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("store: opening blob segment: %w", err)
 	}
-	b.segs[n] = f
-	r := bufio.NewReaderSize(f, 1<<20)
+	defer f.Close() //nolint:errcheck // read only here; a sync error is checked below
+	if sync {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("store: syncing blob segment: %w", err)
+		}
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("store: reading blob segment %d: %w", n, err)
+	}
 	var hdr [packHeaderLen]byte
-	var off int64
-	for {
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil // the end, or a header cut short
-			}
+	for off := int64(0); off+packHeaderLen <= fi.Size(); {
+		if _, err := f.ReadAt(hdr[:], off); err != nil {
 			return fmt.Errorf("store: reading blob segment %d: %w", n, err)
 		}
 		size, sum, ok := parsePackHeader(hdr)
-		if !ok {
-			return nil // unwritten or torn: the end of what was appended
+		end := off + packHeaderLen + int64(size)
+		if !ok || end > fi.Size() {
+			return nil // unwritten, torn or cut short: the end of what was appended
 		}
-		data := make([]byte, size)
-		if _, err := io.ReadFull(r, data); err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil // a record cut short at the end
-			}
-			return fmt.Errorf("store: reading blob segment %d: %w", n, err)
-		}
-		loc := packLoc{seg: n, off: off + packHeaderLen, size: size, corrupt: sha256.Sum256(data) != sum}
-		if cur, ok := b.index[sum]; !ok || cur.corrupt || !loc.corrupt {
-			b.index[sum] = loc
-		}
-		off += packHeaderLen + int64(size)
+		b.index[sum] = packLoc{seg: n, off: off + packHeaderLen, size: size}
+		off = end
 	}
+	return nil
 }
 
 func packHeader(data []byte, sum [sha256.Size]byte) [packHeaderLen]byte {
@@ -287,16 +283,31 @@ func (b *blobStore) PutAll(ctx context.Context, data ...[]byte) ([]string, error
 func (b *blobStore) present(sum [sha256.Size]byte) (uint64, bool) {
 	b.mu.Lock()
 	loc, ok := b.index[sum]
-	f := b.segs[loc.seg]
 	b.mu.Unlock()
-	if !ok || loc.corrupt {
+	if !ok {
 		return 0, false
 	}
-	cur := make([]byte, loc.size)
-	if _, err := f.ReadAt(cur, loc.off); err != nil || sha256.Sum256(cur) != sum {
+	if _, err := b.readPacked(loc, sum); err != nil {
 		return 0, false
 	}
 	return loc.seq, true
+}
+
+// readPacked reads the blob at loc and checks it against sum.
+func (b *blobStore) readPacked(loc packLoc, sum [sha256.Size]byte) ([]byte, error) {
+	f, err := os.Open(b.segmentPath(loc.seg))
+	if err != nil {
+		return nil, fmt.Errorf("store: reading blob: %w", err)
+	}
+	defer f.Close() //nolint:errcheck // read only
+	data := make([]byte, loc.size)
+	if _, err := f.ReadAt(data, loc.off); err != nil {
+		return nil, fmt.Errorf("store: reading blob: %w", err)
+	}
+	if sha256.Sum256(data) != sum {
+		return nil, fmt.Errorf("%w: blob %x does not match its hash", ErrCorrupt, sum)
+	}
+	return data, nil
 }
 
 // appendRecords appends the blobs data[i] for i in idx to the active
@@ -312,22 +323,29 @@ func (b *blobStore) appendRecords(data [][]byte, sums [][sha256.Size]byte, idx [
 		buf = append(append(buf, h[:]...), data[i]...)
 	}
 	b.mu.Lock()
+	if b.needsSegment(n) {
+		// Changing segments takes syncMu first, like an fsync does.
+		b.mu.Unlock()
+		b.syncMu.Lock()
+		b.mu.Lock()
+		var err error
+		if b.needsSegment(n) {
+			err = b.rotate()
+		}
+		b.syncMu.Unlock()
+		if err != nil {
+			b.mu.Unlock()
+			return 0, err
+		}
+	}
 	defer b.mu.Unlock()
 	if b.err != nil {
 		return 0, b.err
 	}
-	if b.active == 0 || b.size > 0 && b.size+int64(n) > b.segmentLimit {
-		if err := b.rotate(); err != nil {
-			return 0, err
-		}
-	}
-	f := b.segs[b.active]
-	if _, err := f.WriteAt(buf, b.size); err != nil {
+	if _, err := b.file.WriteAt(buf, b.size); err != nil {
 		// What reached the file is a tail the next open ignores or a
 		// record nobody was told about; later writes go to a new segment.
-		if rerr := b.rotate(); rerr != nil {
-			return 0, errors.Join(fmt.Errorf("store: writing blob: %w", err), rerr)
-		}
+		b.full = true
 		return 0, fmt.Errorf("store: writing blob: %w", err)
 	}
 	off := b.size
@@ -340,26 +358,39 @@ func (b *blobStore) appendRecords(data [][]byte, sums [][sha256.Size]byte, idx [
 	return b.written, nil
 }
 
-// rotate makes everything appended so far durable and starts a new
-// segment, whose name is durable before any record in it. b.mu is held.
+// needsSegment reports whether n more bytes need a new segment. b.mu is
+// held.
+func (b *blobStore) needsSegment(n int) bool {
+	return b.err == nil && (b.file == nil || b.full || b.size > 0 && b.size+int64(n) > b.segmentLimit)
+}
+
+// rotate makes everything appended so far durable, closes the active
+// segment and starts a new one, whose name is durable before any record
+// in it. b.syncMu and b.mu are held.
 func (b *blobStore) rotate() error {
-	if b.active != 0 {
-		if err := b.segs[b.active].Sync(); err != nil {
+	if b.file != nil {
+		if err := b.file.Sync(); err != nil {
 			b.err = fmt.Errorf("store: syncing blob segment: %w", err)
 			return b.err
 		}
 		storeMax(&b.synced, b.written)
+		if err := b.file.Close(); err != nil {
+			b.err = fmt.Errorf("store: closing blob segment: %w", err)
+			return b.err
+		}
+		b.file = nil
 	}
 	n := b.next
-	f, err := os.OpenFile(filepath.Join(b.dir, packsDir, segmentName(n)), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(b.segmentPath(n), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("store: creating blob segment: %w", err)
 	}
+	b.next = n + 1 // a failure below leaves an empty segment, skipped
 	if err := syncDir(filepath.Join(b.dir, packsDir)); err != nil {
 		_ = f.Close() // the directory sync error is the one to report
 		return err
 	}
-	b.segs[n], b.active, b.next, b.size = f, n, n+1, 0
+	b.file, b.active, b.size, b.full = f, n, 0, false
 	return nil
 }
 
@@ -380,8 +411,9 @@ func (b *blobStore) sync(seq uint64) error {
 		defer b.mu.Unlock()
 		return b.err
 	}
-	// Records before the active segment were fsynced when it was started.
-	target, f := b.written, b.segs[b.active]
+	// Records of earlier segments were fsynced when they were closed; the
+	// active file is not closed while syncMu is held.
+	target, f := b.written, b.file
 	b.mu.Unlock()
 	if err := f.Sync(); err != nil {
 		b.mu.Lock()
@@ -449,20 +481,13 @@ func (b *blobStore) Get(ctx context.Context, hash string) ([]byte, error) {
 	}
 	b.mu.Lock()
 	loc, ok := b.index[sum]
-	f, closed := b.segs[loc.seg], b.closed
+	closed := b.closed
 	b.mu.Unlock()
 	if closed {
 		return nil, ErrClosed
 	}
 	if ok {
-		data := make([]byte, loc.size)
-		if _, err := f.ReadAt(data, loc.off); err != nil {
-			return nil, fmt.Errorf("store: reading blob: %w", err)
-		}
-		if sha256.Sum256(data) != sum {
-			return nil, fmt.Errorf("%w: blob %s does not match its hash", ErrCorrupt, hash)
-		}
-		return data, nil
+		return b.readPacked(loc, sum)
 	}
 	data, err := os.ReadFile(b.path(hash))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -508,18 +533,21 @@ func (b *blobStore) Has(ctx context.Context, hash string) (bool, error) {
 	return true, nil
 }
 
-// close closes the segments; later writes fail with ErrClosed.
+// close closes the active segment; later calls fail with ErrClosed.
 func (b *blobStore) close() error {
+	b.syncMu.Lock()
+	defer b.syncMu.Unlock()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var errs []error
-	for _, f := range b.segs {
-		if err := f.Close(); err != nil {
-			errs = append(errs, err)
-		}
+	if b.closed {
+		return nil
 	}
-	clear(b.segs)
+	b.closed, b.err = true, ErrClosed
 	clear(b.index)
-	b.err, b.closed = ErrClosed, true
-	return errors.Join(errs...)
+	if b.file == nil {
+		return nil
+	}
+	err := b.file.Close()
+	b.file = nil
+	return err
 }

@@ -1,0 +1,151 @@
+package registra_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	registra "github.com/registra-pki/registra"
+	"github.com/registra-pki/registra/access"
+	"github.com/registra-pki/registra/ca"
+	"github.com/registra-pki/registra/lifecycle"
+	"github.com/registra-pki/registra/recognition"
+	"github.com/registra-pki/registra/recognition/recognitiontest"
+)
+
+// videoCallback is the provider's session record of order id, signed with
+// key at now.
+func videoCallback(t *testing.T, key recognition.Secret, session, id string, now time.Time) recognition.CallbackRequest {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"provider": "videoprov", "session_id": session, "order_id": id, "operator": "video-op",
+		"outcome": recognition.OutcomeApproved, "started_at": now.Add(-10 * time.Minute), "ended_at": now.Add(-time.Minute),
+		"artefacts": []map[string]any{{"kind": recognition.KindDocumentBoth, "data": recognitiontest.JPEG("document")},
+			{"kind": recognition.KindSelfie, "data": recognitiontest.JPEG("selfie")}}})
+	require.NoError(t, err)
+	ts := strconv.FormatInt(now.Unix(), 10)
+	return recognition.CallbackRequest{Timestamp: ts, Signature: recognition.SignCallback(key, ts, body), Body: body}
+}
+
+// TestRecognitionSteps takes a Video ID order through the steps with the
+// applicant in the library: the form signature by OTP with a one-shot
+// certificate of the platform's issuing CA, then the provider's session
+// record. The refusals on the way send nothing and record nothing.
+func TestRecognitionSteps(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	outbox := &recognitiontest.Outbox{}
+	key := recognition.Secret(bytes.Repeat([]byte("v"), 32))
+	// The one-shot signature carries the real time as its signing time.
+	env := openEnv(t, realClock(), withConfig(func(c *registra.Config) {
+		c.OTP = &recognition.OTPSignerConfig{Sender: outbox}
+		c.VideoID = &recognition.VideoIDConfig{Provider: "videoprov", CallbackKey: key}
+	}))
+	rao := env.User(orgA, access.RoleRAO)
+	clerk := env.User(orgA, access.RoleOperator)
+	foreign := env.User(orgB, access.RoleRAO)
+	o := submittedOrder(t, env, orgA, 1, func(in *registra.OrderInput) { in.Method = recognition.MethodVideoID })
+	mobile := o.Input.Applicant.Mobile
+	form := recognitiontest.PDF("request form " + o.ID)
+
+	_, err := env.P.StartFormSignature(ctx, foreign.Actor, o.ID, form)
+	require.ErrorIs(t, err, registra.ErrNotFound)
+	_, err = env.P.StartFormSignature(ctx, clerk.Actor, o.ID, form)
+	require.ErrorIs(t, err, registra.ErrPermission)
+	_, err = env.P.StartFormSignature(ctx, rao.Actor, o.ID, []byte("not a PDF"))
+	require.ErrorIs(t, err, registra.ErrInvalidInput)
+	assert.Equal(t, "form", namedField(t, err))
+	assert.Zero(t, outbox.Sent(mobile))
+	// The last step needs the form signature, and does not use up the
+	// provider's record without it.
+	cb := videoCallback(t, key, "s-1", o.ID, time.Now())
+	_, err = env.P.RecogniseVideo(ctx, rao.Actor, o.ID, cb)
+	require.ErrorIs(t, err, registra.ErrInvalidInput)
+	assert.Equal(t, "form_signature", namedField(t, err))
+
+	ch, err := env.P.StartFormSignature(ctx, rao.Actor, o.ID, form)
+	require.NoError(t, err)
+	assert.Equal(t, 1, outbox.Sent(mobile))
+	code, err := outbox.Last(mobile)
+	require.NoError(t, err)
+	err = env.P.CompleteFormSignature(ctx, rao.Actor, o.ID, "another challenge", code)
+	assert.Equal(t, "challenge_id", namedField(t, err))
+	require.NoError(t, env.P.CompleteFormSignature(ctx, rao.Actor, o.ID, ch.ID, code))
+
+	// A caller cannot hand Recognise a session record or a form signature
+	// of its own: the platform fills them from the steps only.
+	vs := &recognition.VideoSession{Provider: "videoprov", OrderID: o.ID, Payload: cb.Body, Timestamp: cb.Timestamp, Signature: cb.Signature,
+		ReceivedAt: time.Now()}
+	_, err = env.P.Recognise(ctx, rao.Actor, o.ID, recognition.Submission{VideoSession: vs})
+	require.ErrorIs(t, err, registra.ErrInvalidInput)
+	assert.Equal(t, "video_session", namedField(t, err))
+	refs := evidenceRefs(t, env, o.ID)
+
+	got, err := env.P.RecogniseVideo(ctx, rao.Actor, o.ID, cb)
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.StatusToIssue, got.Status)
+	assert.Equal(t, refs+1, evidenceRefs(t, env, o.ID))
+	m := storedManifest(t, env, o.ID)
+	assert.Equal(t, recognition.MethodVideoID, m.Method)
+	assert.Equal(t, "s-1", m.Attributes["video_session"])
+	assert.Equal(t, rao.Username, m.Operator.ID)
+
+	// The one-shot certificate is the platform's: profile one-shot, issued
+	// by its issuing CA to the applicant.
+	d, ok := m.Artefact(recognition.KindOneShotCert)
+	require.True(t, ok)
+	der, err := env.P.Store().Blobs().Get(ctx, d.SHA256.String())
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	require.NoError(t, cert.CheckSignatureFrom(env.P.Hierarchy().Issuing()))
+	assert.Equal(t, "TINIT-"+o.Input.Applicant.TaxCode, cert.Subject.SerialNumber)
+	assert.LessOrEqual(t, cert.NotAfter.Sub(cert.NotBefore), ca.OneShot.MaxValidity)
+	assert.Equal(t, m.Attributes["one_shot_serial"], cert.SerialNumber.String())
+
+	// Recorded: a further session record is refused by the order's status.
+	_, err = env.P.RecogniseVideo(ctx, rao.Actor, o.ID, videoCallback(t, key, "s-2", o.ID, time.Now()))
+	require.ErrorIs(t, err, registra.ErrTransition)
+}
+
+// TestSPIDAssertionRelayState checks that the assertion consumer service
+// takes only a RelayState of a login started on this platform, once.
+func TestSPIDAssertionRelayState(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	idp := recognitiontest.NewIdP(t)
+	key, cert := recognitiontest.SelfSignedRSA(t, "registra SPID service provider")
+	env := openEnv(t, realClock(), withConfig(func(c *registra.Config) {
+		c.OTP = &recognition.OTPSignerConfig{Sender: &recognitiontest.Outbox{}}
+		c.SPID = &recognition.SPIDConfig{EntityID: "https://registra.test/spid", ACSURL: "https://registra.test/spid/acs",
+			IdPMetadata: idp.Metadata(t), Key: key, Certificate: cert}
+	}))
+	rao := env.User(orgA, access.RoleRAO)
+	o := submittedOrder(t, env, orgA, 2, func(in *registra.OrderInput) {
+		in.Method, in.ProductType = recognition.MethodSPID, registra.ProductRemoteSignatureSPID
+	})
+	md, err := env.P.SPIDMetadata()
+	require.NoError(t, err)
+	assert.Contains(t, string(md), `entityID="https://registra.test/spid"`)
+
+	_, err = env.P.SPIDAssertion(ctx, "PHNhbWw+", "no-such-relay")
+	require.ErrorIs(t, err, registra.ErrUnauthenticated)
+	l, err := env.P.StartSPIDLogin(ctx, rao.Actor, o.ID)
+	require.NoError(t, err)
+	assert.Len(t, l.RelayState, 32)
+	assert.NotEmpty(t, l.RequestID)
+	// Without the form signature: refused, and the RelayState is used up.
+	_, err = env.P.SPIDAssertion(ctx, "PHNhbWw+", l.RelayState)
+	assert.Equal(t, "form_signature", namedField(t, err))
+	_, err = env.P.SPIDAssertion(ctx, "PHNhbWw+", l.RelayState)
+	require.ErrorIs(t, err, registra.ErrUnauthenticated)
+	got, err := env.P.GetOrder(ctx, rao.Actor, o.ID)
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.StatusToIdentify, got.Status)
+}

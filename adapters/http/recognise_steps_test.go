@@ -234,6 +234,10 @@ func TestRecogniseLiveID(t *testing.T) {
 	other := files()
 	other["signed_report"] = recognitiontest.SignP7M(t, recognitiontest.PDF("report"), otherCert, otherKey, qca.Chain(), recognitiontest.SignOptions{})
 	assertProblem(t, post(s.rao, id, other), http.StatusBadRequest, "identity-mismatch")
+	// Over the upload limit (1 MiB here): 413, nothing read.
+	large := files()
+	large["document_back"] = bytes.Repeat([]byte{0xff}, 1<<20)
+	assertProblem(t, post(s.rao, id, large), http.StatusRequestEntityTooLarge, "body-too-large")
 	assert.Equal(t, "to_identify", s.status(t, id))
 
 	r := post(s.rao, id, files())
@@ -358,6 +362,8 @@ func TestRecogniseSPID(t *testing.T) {
 	assertField(t, acs("", relay), "invalid-request", "SAMLResponse")
 	assertField(t, acs(resp, ""), "invalid-request", "RelayState")
 	assertProblem(t, acs(resp, "0123456789abcdef0123456789abcdef"), http.StatusUnauthorized, "authentication-failed")
+	assertProblem(t, s.send(http.MethodPost, "/v1/recognition/spid/acs", "", "application/x-www-form-urlencoded",
+		bytes.NewReader(bytes.Repeat([]byte("a"), 1<<20+1)), nil), http.StatusRequestEntityTooLarge, "body-too-large")
 	assert.Equal(t, "to_identify", s.status(t, id))
 
 	r = acs(resp, relay)

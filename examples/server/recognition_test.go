@@ -9,6 +9,7 @@ import (
 	"flag"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,8 +26,8 @@ import (
 )
 
 // recognitionFiles writes what the recognition flags read and returns the
-// paths by name.
-func recognitionFiles(t *testing.T) map[string]string {
+// paths by name, and the identity provider whose metadata it wrote.
+func recognitionFiles(t *testing.T) (map[string]string, *recognitiontest.IdP) {
 	t.Helper()
 	dir := t.TempDir()
 	write := func(name string, b []byte) string {
@@ -50,7 +51,7 @@ func recognitionFiles(t *testing.T) map[string]string {
 		"spid-cert": write("sp.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})),
 		"outbox":    filepath.Join(dir, "outbox"),
 		"missing":   filepath.Join(dir, "missing"),
-	}
+	}, idp
 }
 
 // applyFlags parses args and applies the recognition flags to a config.
@@ -67,7 +68,7 @@ func applyFlags(t *testing.T, args ...string) (registra.Config, error) {
 
 func TestRecognitionFlags(t *testing.T) {
 	t.Parallel()
-	f := recognitionFiles(t)
+	f, _ := recognitionFiles(t)
 
 	cfg, err := applyFlags(t)
 	require.NoError(t, err)
@@ -166,13 +167,14 @@ func multipartBody(t *testing.T, files map[string][]byte, values map[string]stri
 	return mw.FormDataContentType(), buf.Bytes()
 }
 
-// TestVideoIDServer runs a Video ID recognition through the example server
-// started with the recognition flags: the OTP reaches the outbox
-// directory, the provider's session record is accepted, the order is to be
-// issued. The SPID service provider's metadata is served.
-func TestVideoIDServer(t *testing.T) {
+// TestRecognitionStepsServer runs a Video ID and a SPID recognition through
+// the example server started with the recognition flags: the OTPs reach the
+// outbox directory, the provider's session record is accepted, the identity
+// provider's response is taken by the assertion consumer service at its
+// default URL, and both orders are to be issued.
+func TestRecognitionStepsServer(t *testing.T) {
 	t.Parallel()
-	f := recognitionFiles(t)
+	f, idp := recognitionFiles(t)
 	_, roots := evidenceCA(t)
 	dir, api, pub := t.TempDir(), freeAddr(t), freeAddr(t)
 	s := startServer(t, dir, api, pub, roots, "REGISTRA_OTP_OUTBOX="+f["outbox"], "REGISTRA_VIDEO_PROVIDER=videoprov",
@@ -183,6 +185,7 @@ func TestVideoIDServer(t *testing.T) {
 	r := s.do(http.MethodGet, "/v1/recognition/spid/metadata", "", nil)
 	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
 	assert.Contains(t, string(r.raw), `entityID="https://localhost:`)
+	idp.RegisterSP(t, "registra", r.raw)
 
 	adminToken := s.login(s.admin())
 	rao := s.operator(adminToken, demoOrg, "rao1", "rao")
@@ -194,15 +197,19 @@ func TestVideoIDServer(t *testing.T) {
 	r = s.do(http.MethodPost, "/v1/orders/"+id+"/submit", token, nil)
 	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
 
-	ct, body := multipartBody(t, map[string][]byte{"form": recognitiontest.PDF("request form " + id)}, nil)
-	r, err := s.try(http.MethodPost, "/v1/orders/"+id+"/recognition/form-signature", token, ct, body)
-	require.NoError(t, err)
-	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
-	code, err := os.ReadFile(filepath.Join(f["outbox"], snap.Mobile+".otp"))
-	require.NoError(t, err)
-	r = s.do(http.MethodPost, "/v1/orders/"+id+"/recognition/form-signature/"+r.body["challenge_id"].(string), token,
-		map[string]string{"otp": strings.TrimSpace(string(code))})
-	require.Equalf(t, http.StatusNoContent, r.status, "%s", r.raw)
+	signForm := func(id, mobile string) {
+		t.Helper()
+		ct, body := multipartBody(t, map[string][]byte{"form": recognitiontest.PDF("request form " + id)}, nil)
+		r, err := s.try(http.MethodPost, "/v1/orders/"+id+"/recognition/form-signature", token, ct, body)
+		require.NoError(t, err)
+		require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
+		code, err := os.ReadFile(filepath.Join(f["outbox"], mobile+".otp"))
+		require.NoError(t, err)
+		r = s.do(http.MethodPost, "/v1/orders/"+id+"/recognition/form-signature/"+r.body["challenge_id"].(string), token,
+			map[string]string{"otp": strings.TrimSpace(string(code))})
+		require.Equalf(t, http.StatusNoContent, r.status, "%s", r.raw)
+	}
+	signForm(id, snap.Mobile)
 
 	now := time.Now()
 	record, err := json.Marshal(map[string]any{"provider": "videoprov", "session_id": "s-" + id, "order_id": id, "operator": "video-op",
@@ -213,9 +220,29 @@ func TestVideoIDServer(t *testing.T) {
 	key, err := os.ReadFile(f["video-key"])
 	require.NoError(t, err)
 	ts := strconv.FormatInt(now.Unix(), 10)
-	ct, body = multipartBody(t, map[string][]byte{"session": record},
+	ct, body := multipartBody(t, map[string][]byte{"session": record},
 		map[string]string{"timestamp": ts, "signature": recognition.SignCallback(recognition.Secret(key), ts, record)})
 	r, err = s.try(http.MethodPost, "/v1/orders/"+id+"/recognition/video-id", token, ct, body)
+	require.NoError(t, err)
+	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
+	assert.Equal(t, "to_issue", r.body["status"])
+
+	// SPID: the form signature, the login at the identity provider, its
+	// response posted to the assertion consumer service.
+	a, snap = applicant(t, 22)
+	r = s.do(http.MethodPost, "/v1/orders", token, map[string]any{"product_type": "remote_signature_spid", "method": "spid", "applicant": a})
+	require.Equalf(t, http.StatusCreated, r.status, "%s", r.raw)
+	id = r.body["id"].(string)
+	r = s.do(http.MethodPost, "/v1/orders/"+id+"/submit", token, nil)
+	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
+	signForm(id, snap.Mobile)
+	idp.AddUser(t, "holder22", "correct horse", map[string]string{recognition.SPIDFiscalNumber: "TINIT-" + snap.TaxCode,
+		recognition.SPIDName: snap.GivenName, recognition.SPIDFamilyName: snap.Surname, recognition.SPIDDateOfBirth: snap.DateOfBirth})
+	r = s.do(http.MethodPost, "/v1/orders/"+id+"/recognition/spid/login", token, nil)
+	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
+	resp := idp.Login(t, r.body["url"].(string), "holder22", "correct horse")
+	form := url.Values{"SAMLResponse": {resp}, "RelayState": {r.body["relay_state"].(string)}}
+	r, err = s.try(http.MethodPost, "/v1/recognition/spid/acs", "", "application/x-www-form-urlencoded", []byte(form.Encode()))
 	require.NoError(t, err)
 	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
 	assert.Equal(t, "to_issue", r.body["status"])

@@ -38,7 +38,10 @@ import (
 //
 // The steps taken so far live in memory: an OTP challenge holds its secret
 // and is never stored (recognition.Challenge). A restart drops them, and
-// the applicant signs again; nothing is recorded until the last step.
+// the applicant signs again; nothing but audit events is recorded until
+// the last step. Each step is audited (order.form_signature_sent,
+// order.form_signed or refused, order.spid_login_started), with no code
+// or secret.
 
 // stepTTL bounds how long a step's result is kept: the one-shot
 // certificate's validity (ca.OneShot's default).
@@ -312,7 +315,11 @@ func (p *Platform) StartFormSignature(ctx context.Context, a Actor, orderID stri
 	o := rs.order(orderID)
 	o.challenge, o.iut = ch, iut
 	rs.mu.Unlock()
-	return &FormSignatureChallenge{ID: ch.ID(), ExpiresAt: ch.ExpiresAt(), Destination: maskMobile(ap.Mobile)}, nil
+	dest := maskMobile(ap.Mobile)
+	if err := p.auditStep(ctx, a, "order.form_signature_sent", orderID, outcomeDone, "challenge "+ch.ID()+" to "+dest); err != nil {
+		return nil, err
+	}
+	return &FormSignatureChallenge{ID: ch.ID(), ExpiresAt: ch.ExpiresAt(), Destination: dest}, nil
 }
 
 // CompleteFormSignature checks the code the applicant received for
@@ -343,13 +350,17 @@ func (p *Platform) CompleteFormSignature(ctx context.Context, a Actor, orderID, 
 	}
 	fs, err := p.rec.otp.Complete(ctx, ch, code)
 	if err != nil {
+		if aerr := p.auditStep(ctx, a, "order.form_signed", orderID, outcomeRefused, "challenge "+ch.ID()+": "+err.Error()); aerr != nil {
+			p.log.ErrorContext(ctx, "audit of a refused form signature failed", "err", aerr)
+		}
 		return wrap(op, err)
 	}
 	rs.mu.Lock()
 	o := rs.order(orderID)
 	o.form, o.challenge = fs, nil
 	rs.mu.Unlock()
-	return nil
+	return p.auditStep(ctx, a, "order.form_signed", orderID, outcomeDone,
+		"challenge "+ch.ID()+", one-shot certificate "+fs.Certificate.SerialNumber.Text(16))
 }
 
 // RecogniseVideo records a Video ID recognition from the video provider's
@@ -419,6 +430,9 @@ func (p *Platform) StartSPIDLogin(ctx context.Context, a Actor, orderID string) 
 	exp := o.at.Add(spidRelayTTL)
 	rs.relays[relay] = spidRelay{orderID: orderID, actor: a, requestID: lr.ID, expires: exp}
 	rs.mu.Unlock()
+	if err := p.auditStep(ctx, a, "order.spid_login_started", orderID, outcomeDone, "authn request "+lr.ID); err != nil {
+		return nil, err
+	}
 	return &SPIDLogin{URL: lr.URL, RequestID: lr.ID, RelayState: relay, ExpiresAt: exp}, nil
 }
 
@@ -464,6 +478,17 @@ func (p *Platform) SPIDMetadata() ([]byte, error) {
 			Err: errors.New("spid is unavailable: the platform has no Config.SPID")}
 	}
 	return p.rec.spid.Metadata()
+}
+
+// auditStep records a recognition step of orderID by a in the audit trail,
+// in its own batch.
+func (p *Platform) auditStep(ctx context.Context, a Actor, action, orderID, outcome, detail string) error {
+	d := auditDetails{Outcome: outcome, Input: detail}
+	if outcome == outcomeRefused {
+		d = auditDetails{Outcome: outcome, Rule: detail}
+	}
+	_, err := p.apply(ctx, action, auditEvent(a.Org, a.OperatorID, action, orderID, p.clock(), d))
+	return err
 }
 
 // oneShotIssuer issues the one-shot certificates of the applicants' form

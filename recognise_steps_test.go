@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,7 +77,28 @@ func TestRecognitionSteps(t *testing.T) {
 	require.NoError(t, err)
 	err = env.P.CompleteFormSignature(ctx, rao.Actor, o.ID, "another challenge", code)
 	assert.Equal(t, "challenge_id", namedField(t, err))
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	err = env.P.CompleteFormSignature(ctx, rao.Actor, o.ID, ch.ID, wrong)
+	require.ErrorIs(t, err, recognition.ErrOTPInvalid)
 	require.NoError(t, env.P.CompleteFormSignature(ctx, rao.Actor, o.ID, ch.ID, code))
+
+	// Each step is audited, without the code.
+	events, err := env.P.AuditEvents(ctx, env.User(orgA, access.RoleMasterRAO).Actor, registra.AuditQuery{Subject: o.ID})
+	require.NoError(t, err)
+	var steps []string
+	for _, e := range events {
+		if strings.HasPrefix(e.Action, "order.form_sign") {
+			steps = append(steps, e.Action+" "+e.ActorID)
+			assert.NotContains(t, e.Details, code)
+		}
+	}
+	assert.Equal(t, []string{"order.form_signature_sent " + rao.Username, "order.form_signed " + rao.Username,
+		"order.form_signed " + rao.Username}, steps)
+	assert.Contains(t, events[len(events)-2].Details, "refused")
+	assert.Contains(t, events[len(events)-1].Details, "one-shot certificate")
 
 	// A caller cannot hand Recognise a session record or a form signature
 	// of its own: the platform fills them from the steps only.

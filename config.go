@@ -127,10 +127,11 @@ type Config struct {
 	// antivirus scanner). Nil means Sign ID cannot be recognised from
 	// uploads. Now and Logger default to this Config's.
 	SignID *recognition.SignIDConfig
-	// LiveID, VideoID and SPID configure those verifiers (the steps of
-	// recognise_steps.go). Nil means the method cannot be recognised
-	// through the platform. OneShotRoots nil means the platform's root CA;
-	// Now and Logger default to this Config's.
+	// LiveID, VideoID and SPID configure those verifiers, which the
+	// recognition steps run ([Platform.StartFormSignature] and what
+	// follows it). Nil means the method cannot be recognised through the
+	// platform. OneShotRoots nil means the platform's root CA; Now and
+	// Logger default to this Config's.
 	LiveID  *recognition.LiveIDConfig
 	VideoID *recognition.VideoIDConfig
 	SPID    *recognition.SPIDConfig

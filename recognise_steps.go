@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/registra-pki/registra/ca"
+	"github.com/registra-pki/registra/lifecycle"
 	"github.com/registra-pki/registra/recognition"
 )
 
@@ -28,13 +29,18 @@ import (
 //  2. The method's own step then verifies everything together, seals the
 //     evidence and records it (to_identify → to_issue): Live ID, the
 //     upload of the report the RAO signed ([Platform.Recognise]); Video
-//     ID, the provider's session record ([Platform.RecogniseVideo]); SPID,
-//     the identity provider's response posted to the assertion consumer
-//     service ([Platform.SPIDAssertion]) after [Platform.StartSPIDLogin].
+//     ID, the provider's session record, relayed by an operator
+//     ([Platform.RecogniseVideo]) or sent by the provider itself
+//     ([Platform.VideoCallback]); SPID, the identity provider's response
+//     posted to the assertion consumer service ([Platform.SPIDAssertion])
+//     after [Platform.StartSPIDLogin].
 //
 // The form is signed first because the library's verifiers check the form
 // signature together with the method's evidence, and a SAML response is
-// fresh for a minute or two only: it is verified when it arrives.
+// fresh for a minute or two only: it is verified when it arrives. A Video
+// ID session record sent by the provider may come first, as in the manual
+// (the video session, then the signature): it is kept, and the form
+// signature's completion records the recognition.
 //
 // The steps taken so far live in memory: an OTP challenge holds its secret
 // and is never stored (recognition.Challenge). A restart drops them, and
@@ -70,6 +76,8 @@ type orderSteps struct {
 	iut       string    // the holder's IUT, for the one-shot certificate
 	challenge *recognition.Challenge
 	form      *recognition.FormSignature
+	signer    Actor                     // the operator who completed the form signature
+	video     *recognition.VideoSession // a provider's session record waiting for the form signature
 }
 
 // spidRelay binds a SAML RelayState to the login it started.
@@ -331,12 +339,17 @@ func (p *Platform) StartFormSignature(ctx context.Context, a Actor, orderID stri
 // after expiry or after a signature was made the challenge is closed
 // (recognition.ErrOTPLocked) and a new one must be started.
 //
+// For a Video ID order whose provider's session record came first
+// ([Platform.VideoCallback]), the signature completes the recognition:
+// it is verified, sealed and recorded as by [Platform.RecogniseVideo]. The
+// order is returned in either case; its status tells which.
+//
 // Who may and preconditions: as [Platform.StartFormSignature]; an unknown
 // or replaced challenge is ErrInvalidInput naming "challenge_id".
-func (p *Platform) CompleteFormSignature(ctx context.Context, a Actor, orderID, challengeID, code string) error {
+func (p *Platform) CompleteFormSignature(ctx context.Context, a Actor, orderID, challengeID, code string) (*Order, error) {
 	const op = "order.form_signature"
 	if _, _, err := p.stepOrder(ctx, a, orderID); err != nil {
-		return err
+		return nil, err
 	}
 	rs := p.rec.steps
 	rs.mu.Lock()
@@ -346,21 +359,28 @@ func (p *Platform) CompleteFormSignature(ctx context.Context, a Actor, orderID, 
 	}
 	rs.mu.Unlock()
 	if ch == nil {
-		return fieldErr("challenge_id", "is not the order's open challenge: start the form signature")
+		return nil, fieldErr("challenge_id", "is not the order's open challenge: start the form signature")
 	}
 	fs, err := p.rec.otp.Complete(ctx, ch, code)
 	if err != nil {
 		if aerr := p.auditStep(ctx, a, "order.form_signed", orderID, outcomeRefused, "challenge "+ch.ID()+": "+err.Error()); aerr != nil {
 			p.log.ErrorContext(ctx, "audit of a refused form signature failed", "err", aerr)
 		}
-		return wrap(op, err)
+		return nil, wrap(op, err)
 	}
 	rs.mu.Lock()
 	o := rs.order(orderID)
-	o.form, o.challenge = fs, nil
+	o.form, o.challenge, o.signer = fs, nil, a
+	video := o.video
 	rs.mu.Unlock()
-	return p.auditStep(ctx, a, "order.form_signed", orderID, outcomeDone,
-		"challenge "+ch.ID()+", one-shot certificate "+fs.Certificate.SerialNumber.Text(16))
+	if err := p.auditStep(ctx, a, "order.form_signed", orderID, outcomeDone,
+		"challenge "+ch.ID()+", one-shot certificate "+fs.Certificate.SerialNumber.Text(16)); err != nil {
+		return nil, err
+	}
+	if video != nil && p.rec.videoID != nil {
+		return p.recognise(ctx, a, orderID, recognition.Submission{VideoSession: video})
+	}
+	return p.GetOrder(ctx, a, orderID)
 }
 
 // RecogniseVideo records a Video ID recognition from the video provider's
@@ -388,6 +408,81 @@ func (p *Platform) RecogniseVideo(ctx context.Context, a Actor, orderID string, 
 		return nil, wrap("order.recognise", err)
 	}
 	return p.recognise(ctx, a, orderID, recognition.Submission{VideoSession: vs})
+}
+
+// VideoCallback takes a session record the video provider sends itself
+// (its webhook; recognition.CallbackRequest: the body and the two headers
+// that authenticate it). The record is authenticated (HMAC-SHA256 under
+// Config.VideoID's key, within its tolerance) and refused if its session
+// was accepted before; it names the order. When the applicant's form
+// signature is complete, the recognition is verified, sealed and recorded
+// for the operator who completed it, as by [Platform.RecogniseVideo], and
+// recorded is true; otherwise the record waits for the form signature
+// ([Platform.CompleteFormSignature] records it), for as long as the steps
+// are kept (one hour, in memory).
+//
+// The caller needs no session: the provider's signature authenticates the
+// request. Refusals: a record that does not authenticate wraps
+// recognition.ErrUnauthenticated, a replayed one recognition.ErrReplay;
+// an order that does not exist, ErrNotFound; an order not waiting for a
+// Video ID recognition, ErrTransition or ErrInvalidInput naming
+// "callback.order_id"; then the refusals of the recording. Nothing is
+// stored on refusal.
+func (p *Platform) VideoCallback(ctx context.Context, cb recognition.CallbackRequest) (recorded bool, err error) {
+	const op = "order.video_callback"
+	if p.rec.videoID == nil || p.rec.otp == nil {
+		return false, &Error{Op: op, Kind: ErrInvalidInput,
+			Err: errors.New("video id is unavailable: the platform has no Config.VideoID or Config.OTP")}
+	}
+	vs, err := p.rec.videoID.Callback(ctx, cb)
+	if err != nil {
+		return false, wrap(op, err)
+	}
+	if err := p.waitingForVideo(ctx, vs.OrderID); err != nil {
+		return false, err
+	}
+	rs := p.rec.steps
+	rs.mu.Lock()
+	o := rs.order(vs.OrderID)
+	signer, signed := o.signer, o.form != nil
+	if !signed {
+		o.video = vs
+	}
+	rs.mu.Unlock()
+	if !signed {
+		p.log.InfoContext(ctx, "video session waiting for the form signature", "order", vs.OrderID, "session", vs.SessionID)
+		return false, nil
+	}
+	if _, err := p.recognise(ctx, signer, vs.OrderID, recognition.Submission{VideoSession: vs}); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// waitingForVideo checks that order id exists and waits for a Video ID
+// recognition. The provider is the platform's, not an organisation's: the
+// order is looked up in every organisation.
+func (p *Platform) waitingForVideo(ctx context.Context, id string) error {
+	snap, err := p.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	defer snap.Close()
+	oc := &orderCtx{snap: snap}
+	if err := p.readOrder(oc, id); err != nil {
+		return err
+	}
+	in, _, err := p.application(ctx, snap, id)
+	if err != nil {
+		return err
+	}
+	if in.Method != recognition.MethodVideoID {
+		return fieldErr("callback.order_id", "the order's recognition method is "+in.Method.String()+", not video_id")
+	}
+	if oc.state.Status != lifecycle.StatusToIdentify {
+		return fmt.Errorf("%w: order %s is %s, not to_identify", ErrTransition, id, oc.state.Status)
+	}
+	return nil
 }
 
 // SPIDLogin is a started SPID login: where to send the applicant.

@@ -75,15 +75,17 @@ func TestRecognitionSteps(t *testing.T) {
 	assert.Equal(t, 1, outbox.Sent(mobile))
 	code, err := outbox.Last(mobile)
 	require.NoError(t, err)
-	err = env.P.CompleteFormSignature(ctx, rao.Actor, o.ID, "another challenge", code)
+	_, err = env.P.CompleteFormSignature(ctx, rao.Actor, o.ID, "another challenge", code)
 	assert.Equal(t, "challenge_id", namedField(t, err))
 	wrong := "000000"
 	if code == wrong {
 		wrong = "111111"
 	}
-	err = env.P.CompleteFormSignature(ctx, rao.Actor, o.ID, ch.ID, wrong)
+	_, err = env.P.CompleteFormSignature(ctx, rao.Actor, o.ID, ch.ID, wrong)
 	require.ErrorIs(t, err, recognition.ErrOTPInvalid)
-	require.NoError(t, env.P.CompleteFormSignature(ctx, rao.Actor, o.ID, ch.ID, code))
+	got, err := env.P.CompleteFormSignature(ctx, rao.Actor, o.ID, ch.ID, code)
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.StatusToIdentify, got.Status, "the form signature alone records nothing")
 
 	// Each step is audited, without the code.
 	events, err := env.P.AuditEvents(ctx, env.User(orgA, access.RoleMasterRAO).Actor, registra.AuditQuery{Subject: o.ID})
@@ -109,7 +111,7 @@ func TestRecognitionSteps(t *testing.T) {
 	assert.Equal(t, "video_session", namedField(t, err))
 	refs := evidenceRefs(t, env, o.ID)
 
-	got, err := env.P.RecogniseVideo(ctx, rao.Actor, o.ID, cb)
+	got, err = env.P.RecogniseVideo(ctx, rao.Actor, o.ID, cb)
 	require.NoError(t, err)
 	assert.Equal(t, lifecycle.StatusToIssue, got.Status)
 	assert.Equal(t, refs+1, evidenceRefs(t, env, o.ID))
@@ -170,4 +172,63 @@ func TestSPIDAssertionRelayState(t *testing.T) {
 	got, err := env.P.GetOrder(ctx, rao.Actor, o.ID)
 	require.NoError(t, err)
 	assert.Equal(t, lifecycle.StatusToIdentify, got.Status)
+}
+
+// TestVideoCallback checks the provider's own callback: a record that comes
+// before the form signature waits for it, and the signature's completion
+// records the recognition; one that comes after records it at once, for
+// the operator who completed the signature.
+func TestVideoCallback(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	outbox := &recognitiontest.Outbox{}
+	key := recognition.Secret(bytes.Repeat([]byte("w"), 32))
+	env := openEnv(t, realClock(), withConfig(func(c *registra.Config) {
+		c.OTP = &recognition.OTPSignerConfig{Sender: outbox}
+		c.VideoID = &recognition.VideoIDConfig{Provider: "videoprov", CallbackKey: key}
+	}))
+	rao := env.User(orgA, access.RoleRAO)
+	sign := func(o *registra.Order) *registra.Order {
+		t.Helper()
+		ch, err := env.P.StartFormSignature(ctx, rao.Actor, o.ID, recognitiontest.PDF("request form "+o.ID))
+		require.NoError(t, err)
+		code, err := outbox.Last(o.Input.Applicant.Mobile)
+		require.NoError(t, err)
+		got, err := env.P.CompleteFormSignature(ctx, rao.Actor, o.ID, ch.ID, code)
+		require.NoError(t, err)
+		return got
+	}
+	video := func(in *registra.OrderInput) { in.Method = recognition.MethodVideoID }
+
+	// The record first, as in the manual: it waits.
+	first := submittedOrder(t, env, orgA, 3, video)
+	recorded, err := env.P.VideoCallback(ctx, videoCallback(t, key, "s-first", first.ID, time.Now()))
+	require.NoError(t, err)
+	assert.False(t, recorded)
+	assert.Equal(t, lifecycle.StatusToIssue, sign(first).Status)
+	assert.Equal(t, "s-first", storedManifest(t, env, first.ID).Attributes["video_session"])
+
+	// The signature first: the record completes the recognition.
+	second := submittedOrder(t, env, orgA, 4, video)
+	assert.Equal(t, lifecycle.StatusToIdentify, sign(second).Status)
+	recorded, err = env.P.VideoCallback(ctx, videoCallback(t, key, "s-second", second.ID, time.Now()))
+	require.NoError(t, err)
+	assert.True(t, recorded)
+	m := storedManifest(t, env, second.ID)
+	assert.Equal(t, rao.Username, m.Operator.ID)
+
+	// Refusals.
+	cb := videoCallback(t, key, "s-bad", second.ID, time.Now())
+	cb.Signature = recognition.SignCallback(recognition.Secret(bytes.Repeat([]byte("x"), 32)), cb.Timestamp, cb.Body)
+	_, err = env.P.VideoCallback(ctx, cb)
+	require.ErrorIs(t, err, recognition.ErrUnauthenticated)
+	_, err = env.P.VideoCallback(ctx, videoCallback(t, key, "s-second", second.ID, time.Now()))
+	require.ErrorIs(t, err, recognition.ErrReplay)
+	_, err = env.P.VideoCallback(ctx, videoCallback(t, key, "s-gone", "o-does-not-exist", time.Now()))
+	require.ErrorIs(t, err, registra.ErrNotFound)
+	_, err = env.P.VideoCallback(ctx, videoCallback(t, key, "s-done", second.ID, time.Now()))
+	require.ErrorIs(t, err, registra.ErrTransition)
+	offline := submittedOrder(t, env, orgA, 5, nil)
+	_, err = env.P.VideoCallback(ctx, videoCallback(t, key, "s-offline", offline.ID, time.Now()))
+	assert.Equal(t, "callback.order_id", namedField(t, err))
 }

@@ -80,7 +80,9 @@ certificate issued and the form signed with it. The method's own step
 		Long: `complete enters the code the applicant received for CHALLENGE (prompted for,
 or --otp-file, "-" for a line of standard input). A wrong code uses one of
 the attempts; once the form is signed, record the recognition with the
-method's own step.`,
+method's own step. For a Video ID order whose provider's session record
+came first, the signature records the recognition: the order is printed
+with its status.`,
 		Example: "  registra recognition form-signature complete ORDER CHALLENGE\n" +
 			"  echo 123456 | registra recognition form-signature complete ORDER CHALLENGE --otp-file -",
 		Args: exactArgs("ORDER", "CHALLENGE"),
@@ -90,9 +92,10 @@ method's own step.`,
 				return err
 			}
 			r := post(path("v1", "orders", args[0], "recognition", "form-signature", args[1]), map[string]string{"otp": code})
-			return e.call(cmd.Context(), r, nil, func(w io.Writer) error {
+			var o wireOrder
+			return e.call(cmd.Context(), r, &o, func(w io.Writer) error {
 				fprintf(w, "request form of %s signed\n", args[0])
-				return nil
+				return printOrder(w, &o)
 			})
 		},
 	}

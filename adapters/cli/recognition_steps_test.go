@@ -19,7 +19,7 @@ func TestRecognitionSteps(t *testing.T) {
 	t.Parallel()
 	api := &fakeAPI{answers: map[string]answer{
 		"POST /v1/orders/o-1/recognition/form-signature":     {200, `{"challenge_id":"c-9","expires_at":"2026-12-03T10:05:00Z","destination":"+39*******567"}`},
-		"POST /v1/orders/o-1/recognition/form-signature/c-9": {204, ``},
+		"POST /v1/orders/o-1/recognition/form-signature/c-9": {200, `{"id":"o-1","status":"to_identify","version":3}`},
 		"POST /v1/orders/o-1/recognition/live-id":            {200, `{"id":"o-1","status":"to_issue","version":4}`},
 		"POST /v1/orders/o-1/recognition/video-id":           {200, `{"id":"o-1","status":"to_issue","version":4}`},
 		"POST /v1/orders/o-1/recognition/spid/login": {200, `{"url":"https://idp.example/sso?SAMLRequest=x","request_id":"id-7",
@@ -43,6 +43,7 @@ func TestRecognitionSteps(t *testing.T) {
 	r = run(t, cfg, "123456\n", "recognition", "form-signature", "complete", "o-1", "c-9", "--otp-file", "-")
 	require.Equal(t, cli.ExitOK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "request form of o-1 signed")
+	assert.Contains(t, r.stdout, "to_identify")
 	assert.JSONEq(t, `{"otp":"123456"}`, api.last().body)
 
 	r = run(t, cfg, "", "recognition", "live-id", "o-1", "--certificate", file("rao.pem", "-----BEGIN CERTIFICATE-----"),

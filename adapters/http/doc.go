@@ -37,12 +37,16 @@
 // /v1/orders/{id}/recognition/live-id (the report signed by the acting RAO,
 // their certificate, the document images), POST .../recognition/video-id
 // (the video provider's session record with its timestamp and HMAC
-// signature), or, for SPID, POST .../recognition/spid/login (the identity
-// provider's address with a signed AuthnRequest and a RelayState) followed
-// by the identity provider's POST /v1/recognition/spid/acs. The assertion
-// consumer service and GET /v1/recognition/spid/metadata take no bearer
-// token: the single-use RelayState and the identity provider's signature
-// authenticate the response, and the metadata is public.
+// signature, relayed by an operator) or the provider's own POST
+// /v1/recognition/video-id/callback (which may come before the form
+// signature, whose completion then records the recognition), or, for
+// SPID, POST .../recognition/spid/login (the identity provider's address
+// with a signed AuthnRequest and a RelayState) followed by the identity
+// provider's POST /v1/recognition/spid/acs. The video callback, the
+// assertion consumer service and GET /v1/recognition/spid/metadata take no
+// bearer token: the provider's HMAC, or the single-use RelayState and the
+// identity provider's signature, authenticate the request, and the
+// metadata is public.
 //
 // # Errors
 //

@@ -72,6 +72,21 @@ type VideoIDRecognitionInput struct {
 	}]
 }
 
+// VideoCallbackInput is the video provider's webhook call.
+type VideoCallbackInput struct {
+	Timestamp string `header:"X-Registra-Timestamp" required:"true" maxLength:"20" doc:"Unix seconds; within the platform's tolerance of now."`
+	Signature string `header:"X-Registra-Signature" required:"true" maxLength:"1024" doc:"v1=<hex HMAC-SHA256 of timestamp, a full stop and the body>; several comma-separated during a key change."`
+	RawBody   []byte `contentType:"application/json" doc:"The session record: provider, session_id, order_id, operator, outcome, started_at, ended_at, artefacts."`
+}
+
+// VideoCallbackOutput says whether the session record completed the
+// recognition.
+type VideoCallbackOutput struct {
+	Body struct {
+		Recorded bool `json:"recorded" doc:"Whether the recognition was recorded; false while it waits for the applicant's form signature."`
+	}
+}
+
 // SPIDLoginOutput is a started SPID login.
 type SPIDLoginOutput struct {
 	Body struct {
@@ -120,13 +135,16 @@ func (a *API) routesRecogniseSteps() {
 	register(a, huma.Operation{OperationID: "complete-form-signature", Method: http.MethodPost, Path: "/v1/orders/{id}/recognition/form-signature/{challenge}",
 		Summary: "Sign the request form with the applicant's OTP",
 		Description: "Checks the code; when it matches, the one-shot certificate is issued and the form signed, and the signature " +
-			"waits for the method's last step. A wrong code uses one attempt (400 otp-invalid); a closed challenge is 409.",
-		Tags: tags, DefaultStatus: http.StatusNoContent, Errors: []int{http.StatusConflict}},
-		secure, func(ctx context.Context, in *CompleteFormSignatureInput) (*struct{}, error) {
-			if err := a.p.CompleteFormSignature(ctx, actorFrom(ctx), in.ID, in.Challenge, in.Body.OTP); err != nil {
+			"waits for the method's last step; for a Video ID order whose provider's session record came first, the " +
+			"recognition is recorded now (status to_issue). A wrong code uses one attempt (400 otp-invalid); a closed " +
+			"challenge is 409.",
+		Tags: tags, Errors: []int{http.StatusConflict}},
+		secure, func(ctx context.Context, in *CompleteFormSignatureInput) (*OrderOutput, error) {
+			o, err := a.p.CompleteFormSignature(ctx, actorFrom(ctx), in.ID, in.Challenge, in.Body.OTP)
+			if err != nil {
 				return nil, a.fail(ctx, err)
 			}
-			return nil, nil
+			return orderOutput(o), nil
 		})
 	register(a, huma.Operation{OperationID: "recognise-live-id", Method: http.MethodPost, Path: "/v1/orders/{id}/recognition/live-id",
 		Summary: "Recognise the applicant in person, with the report the RAO signed (to_identify → to_issue)",
@@ -174,6 +192,26 @@ func (a *API) routesRecogniseSteps() {
 				return nil, a.fail(ctx, err)
 			}
 			return orderOutput(o), nil
+		})
+	register(a, huma.Operation{OperationID: "video-id-callback", Method: http.MethodPost, Path: "/v1/recognition/video-id/callback",
+		Summary: "The video provider's session record (Video ID)",
+		Description: "The provider's webhook: its session record as the JSON body, authenticated by the X-Registra-Timestamp " +
+			"and X-Registra-Signature headers (v1=<hex HMAC-SHA256 of timestamp.body>). No bearer token: the signature " +
+			"authenticates the request (401 otherwise); a session accepted before is 409. The record names the order; when " +
+			"the applicant's form signature is complete the recognition is recorded (recorded true), otherwise the record " +
+			"waits for it. The answer names nothing of the order.",
+		// The body is the provider's bytes, authenticated as they are: huma
+		// must not read it as a JSON document of the RawBody's schema.
+		Tags: tags, MaxBodyBytes: a.cfg.MaxUploadBytes + 1, SkipValidateBody: true,
+		Errors: []int{http.StatusUnauthorized, http.StatusNotFound, http.StatusConflict}},
+		public, func(ctx context.Context, in *VideoCallbackInput) (*VideoCallbackOutput, error) {
+			recorded, err := a.p.VideoCallback(ctx, recognition.CallbackRequest{Timestamp: in.Timestamp, Signature: in.Signature, Body: in.RawBody})
+			if err != nil {
+				return nil, a.fail(ctx, err)
+			}
+			out := &VideoCallbackOutput{}
+			out.Body.Recorded = recorded
+			return out, nil
 		})
 	register(a, huma.Operation{OperationID: "start-spid-login", Method: http.MethodPost, Path: "/v1/orders/{id}/recognition/spid/login",
 		Summary: "Start the applicant's SPID login",

@@ -91,7 +91,7 @@ func (s *stepsEnv) signForm(t *testing.T, id string, a registra.Applicant) {
 	code, err := s.outbox.Last(a.Mobile)
 	require.NoError(t, err)
 	r = s.completeForm(t, s.rao, id, r.body["challenge_id"].(string), code)
-	require.Equalf(t, http.StatusNoContent, r.status, "%s", r.raw)
+	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
 }
 
 // assertField checks that a 400 problem names field.
@@ -142,10 +142,10 @@ func TestFormSignature(t *testing.T) {
 	assertProblem(t, s.completeForm(t, s.rao, id, ch, "12ab"), http.StatusBadRequest, "invalid-request")
 	assertProblem(t, s.completeForm(t, s.rao, id, ch, wrong), http.StatusBadRequest, "otp-invalid")
 	r = s.completeForm(t, s.rao, id, ch, code)
-	require.Equalf(t, http.StatusNoContent, r.status, "%s", r.raw)
+	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
+	assert.Equal(t, "to_identify", r.body["status"], "the form signature alone records nothing")
 	// A signature was made: the challenge is closed.
 	assertProblem(t, s.completeForm(t, s.rao, id, ch, code), http.StatusBadRequest, "invalid-input")
-	assert.Equal(t, "to_identify", s.status(t, id), "the form signature alone records nothing")
 
 	// Three wrong codes close a challenge.
 	r = s.startForm(t, s.rao, id, pdf)
@@ -379,4 +379,60 @@ func TestRecogniseSPID(t *testing.T) {
 	resp = idp.Login(t, r.body["url"].(string), "holder7", "correct horse")
 	assertProblem(t, acs(resp, r.body["relay_state"].(string)), http.StatusBadRequest, "identity-mismatch")
 	assert.Equal(t, "to_identify", s.status(t, id2))
+}
+
+func TestVideoIDCallback(t *testing.T) {
+	t.Parallel()
+	key := recognition.Secret(bytes.Repeat([]byte("w"), 32))
+	s := newStepsEnv(t, func(c *registra.Config) {
+		c.VideoID = &recognition.VideoIDConfig{Provider: "videoprov", CallbackKey: key}
+	})
+	callback := func(body []byte, ts, sig string) response {
+		h := http.Header{}
+		if ts != "" {
+			h.Set("X-Registra-Timestamp", ts)
+		}
+		if sig != "" {
+			h.Set("X-Registra-Signature", sig)
+		}
+		return s.send(http.MethodPost, "/v1/recognition/video-id/callback", "", "application/json", bytes.NewReader(body), h)
+	}
+
+	// The record first, as in the manual: it waits for the form signature,
+	// whose completion records the recognition.
+	id, a := s.order(t, 11, registra.ProductRemoteSignature, recognition.MethodVideoID)
+	body, ts, sig := videoRecord(t, key, "sess-a", id, s.clock.Now())
+	r := callback(body, ts, sig)
+	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
+	assert.JSONEq(t, `{"recorded":false}`, string(r.raw), "the provider learns nothing of the order")
+	assert.Equal(t, "to_identify", s.status(t, id))
+	s.signForm(t, id, a)
+	assert.Equal(t, "to_issue", s.status(t, id))
+
+	// The signature first: the record completes the recognition.
+	id2, a2 := s.order(t, 12, registra.ProductRemoteSignature, recognition.MethodVideoID)
+	s.signForm(t, id2, a2)
+	body, ts, sig = videoRecord(t, key, "sess-b", id2, s.clock.Now())
+	r = callback(body, ts, sig)
+	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
+	assert.JSONEq(t, `{"recorded":true}`, string(r.raw))
+	assert.Equal(t, "to_issue", s.status(t, id2))
+
+	// Refusals: nothing changes.
+	id3, _ := s.order(t, 13, registra.ProductRemoteSignature, recognition.MethodVideoID)
+	body, ts, sig = videoRecord(t, key, "sess-c", id3, s.clock.Now())
+	assertProblem(t, callback(body, ts, ""), http.StatusBadRequest, "invalid-request")
+	assertProblem(t, callback(body, ts, recognition.SignCallback(recognition.Secret(bytes.Repeat([]byte("x"), 32)), ts, body)),
+		http.StatusUnauthorized, "callback-unauthenticated")
+	assertProblem(t, callback(bytes.Replace(body, []byte("approved"), []byte("rejected"), 1), ts, sig),
+		http.StatusUnauthorized, "callback-unauthenticated")
+	replayed, rts, rsig := videoRecord(t, key, "sess-b", id3, s.clock.Now())
+	assertProblem(t, callback(replayed, rts, rsig), http.StatusConflict, "replay")
+	gone, gts, gsig := videoRecord(t, key, "sess-d", "o-does-not-exist", s.clock.Now())
+	assertProblem(t, callback(gone, gts, gsig), http.StatusNotFound, "not-found")
+	assertProblem(t, callback(bytes.Repeat([]byte(" "), 1<<20+1), ts, sig), http.StatusRequestEntityTooLarge, "body-too-large")
+	assert.Equal(t, "to_identify", s.status(t, id3))
+	r = callback(body, ts, sig)
+	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
+	assert.JSONEq(t, `{"recorded":false}`, string(r.raw))
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/pem"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -38,8 +39,14 @@ type stepsEnv struct {
 
 func newStepsEnv(t *testing.T, edit func(*registra.Config)) *stepsEnv {
 	t.Helper()
+	return newStepsEnvLogged(t, nil, edit)
+}
+
+// newStepsEnvLogged is newStepsEnv with the logs going to log.
+func newStepsEnvLogged(t *testing.T, log *slog.Logger, edit func(*registra.Config)) *stepsEnv {
+	t.Helper()
 	outbox := &recognitiontest.Outbox{}
-	e := newEnvWith(t, nil, func(c *registra.Config) {
+	e := newEnvWith(t, log, func(c *registra.Config) {
 		c.OTP = &recognition.OTPSignerConfig{Sender: outbox}
 		edit(c)
 	})
@@ -435,4 +442,33 @@ func TestVideoIDCallback(t *testing.T) {
 	r = callback(body, ts, sig)
 	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
 	assert.JSONEq(t, `{"recorded":false}`, string(r.raw))
+}
+
+// TestFormSignatureNotLogged runs the form signature with every log at
+// debug level, a wrong code included, and checks that neither code
+// reaches the log.
+func TestFormSignatureNotLogged(t *testing.T) {
+	t.Parallel()
+	var buf lockedBuffer
+	s := newStepsEnvLogged(t, slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), func(c *registra.Config) {
+		c.VideoID = &recognition.VideoIDConfig{Provider: "videoprov", CallbackKey: recognition.Secret(bytes.Repeat([]byte("k"), 32))}
+	})
+	id, a := s.order(t, 14, registra.ProductRemoteSignature, recognition.MethodVideoID)
+	r := s.startForm(t, s.rao, id, recognitiontest.PDF("request form"))
+	require.Equal(t, http.StatusOK, r.status)
+	ch := r.body["challenge_id"].(string)
+	code, err := s.outbox.Last(a.Mobile)
+	require.NoError(t, err)
+	wrong := "918273"
+	if code == wrong {
+		wrong = "192837"
+	}
+	assertProblem(t, s.completeForm(t, s.rao, id, ch, wrong), http.StatusBadRequest, "otp-invalid")
+	require.Equal(t, http.StatusOK, s.completeForm(t, s.rao, id, ch, code).status)
+	logs := buf.String()
+	require.Contains(t, logs, ch, "the steps are logged by challenge")
+	assert.NotContains(t, logs, "="+code)
+	assert.NotContains(t, logs, "="+wrong)
+	assert.NotContains(t, logs, `"`+code+`"`)
+	assert.NotContains(t, logs, `"`+wrong+`"`)
 }

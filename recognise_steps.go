@@ -3,7 +3,9 @@ package registra
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -68,6 +70,14 @@ type recognitionSteps struct {
 	now    func() time.Time
 	orders map[string]*orderSteps // by order ID
 	relays map[string]spidRelay   // by SAML RelayState
+	links  map[string]formLink    // by the SHA-256 of the applicant's link token
+}
+
+// formLink binds an applicant's link token to the challenge it answers.
+type formLink struct {
+	orderID, challengeID string
+	actor                Actor // the operator who started the form signature
+	expires              time.Time
 }
 
 // orderSteps is one order's progress.
@@ -89,7 +99,7 @@ type spidRelay struct {
 }
 
 func newRecognitionSteps(now func() time.Time) *recognitionSteps {
-	return &recognitionSteps{now: now, orders: map[string]*orderSteps{}, relays: map[string]spidRelay{}}
+	return &recognitionSteps{now: now, orders: map[string]*orderSteps{}, relays: map[string]spidRelay{}, links: map[string]formLink{}}
 }
 
 // order returns the steps of orderID, creating them, after dropping the
@@ -104,6 +114,11 @@ func (rs *recognitionSteps) order(orderID string) *orderSteps {
 	for k, r := range rs.relays {
 		if now.After(r.expires) {
 			delete(rs.relays, k)
+		}
+	}
+	for k, l := range rs.links {
+		if now.After(l.expires) {
+			delete(rs.links, k)
 		}
 	}
 	o := rs.orders[orderID]
@@ -136,6 +151,23 @@ func (rs *recognitionSteps) forget(orderID string) {
 			delete(rs.relays, k)
 		}
 	}
+	rs.dropLinks(orderID)
+}
+
+// dropLinks drops the applicant links of orderID. The caller holds mu.
+func (rs *recognitionSteps) dropLinks(orderID string) {
+	for k, l := range rs.links {
+		if l.orderID == orderID {
+			delete(rs.links, k)
+		}
+	}
+}
+
+// linkKey is the map key of a link token: its SHA-256, so that lookups
+// compare digests, never the secret.
+func linkKey(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
 }
 
 // iut returns the IUT recorded for orderID at the form signature's start.
@@ -291,7 +323,26 @@ type FormSignatureChallenge struct {
 	ExpiresAt time.Time
 	// Destination is the applicant's mobile number, masked.
 	Destination string
+	// Link is a single-use token with which the applicant completes the
+	// signature themselves ([Platform.CompleteFormSignatureByLink]),
+	// without an operator's session: hand it to the applicant only, in the
+	// link they are sent. It expires with the challenge; a new start
+	// replaces it. It formats as a redaction marker.
+	Link LinkToken
 }
+
+// LinkToken is an applicant's link token: a bearer secret that formats and
+// logs as a redaction marker. Reveal returns the token.
+type LinkToken string
+
+// Reveal returns the token, for the link sent to the applicant.
+func (t LinkToken) Reveal() string { return string(t) }
+
+// String returns a redaction marker.
+func (LinkToken) String() string { return "[redacted]" }
+
+// LogValue logs a redaction marker.
+func (LinkToken) LogValue() slog.Value { return slog.StringValue("[redacted]") }
 
 // StartFormSignature starts the applicant's one-shot signature of the
 // request form (a PDF) for an order recognised by Live ID, Video ID or
@@ -318,16 +369,50 @@ func (p *Platform) StartFormSignature(ctx context.Context, a Actor, orderID stri
 	if err != nil {
 		return nil, wrap(op, err)
 	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, wrap(op, err)
+	}
+	link := base64.RawURLEncoding.EncodeToString(b)
 	rs := p.rec.steps
 	rs.mu.Lock()
 	o := rs.order(orderID)
 	o.challenge, o.iut = ch, iut
+	rs.dropLinks(orderID)
+	rs.links[linkKey(link)] = formLink{orderID: orderID, challengeID: ch.ID(), actor: a, expires: ch.ExpiresAt()}
 	rs.mu.Unlock()
 	dest := maskMobile(ap.Mobile)
 	if err := p.auditStep(ctx, a, "order.form_signature_sent", orderID, outcomeDone, "challenge "+ch.ID()+" to "+dest); err != nil {
 		return nil, err
 	}
-	return &FormSignatureChallenge{ID: ch.ID(), ExpiresAt: ch.ExpiresAt(), Destination: dest}, nil
+	return &FormSignatureChallenge{ID: ch.ID(), ExpiresAt: ch.ExpiresAt(), Destination: dest, Link: LinkToken(link)}, nil
+}
+
+// CompleteFormSignatureByLink is [Platform.CompleteFormSignature] for the
+// applicant: the link token of [FormSignatureChallenge] names the order
+// and the challenge, and takes the place of an operator's session (the
+// operator who started the signature is checked again, and the steps and
+// the audit trail record them). The token is single use: it ends with the
+// signature, with the challenge's last attempt or its expiry. An unknown,
+// used or expired token wraps ErrUnauthenticated; the other refusals are
+// CompleteFormSignature's. Nothing of the order is returned.
+func (p *Platform) CompleteFormSignatureByLink(ctx context.Context, link LinkToken, code string) error {
+	rs := p.rec.steps
+	key := linkKey(link.Reveal())
+	rs.mu.Lock()
+	l, ok := rs.links[key]
+	rs.mu.Unlock()
+	if !ok || rs.now().After(l.expires) {
+		return fmt.Errorf("%w: the link names no form signature in progress", ErrUnauthenticated)
+	}
+	_, err := p.CompleteFormSignature(ctx, l.actor, l.orderID, l.challengeID, code)
+	if err == nil || errors.Is(err, recognition.ErrOTPLocked) || errors.Is(err, recognition.ErrOTPExpired) ||
+		errors.Is(err, ErrTransition) || errors.Is(err, ErrNotFound) {
+		rs.mu.Lock()
+		delete(rs.links, key)
+		rs.mu.Unlock()
+	}
+	return err
 }
 
 // CompleteFormSignature checks the code the applicant received for

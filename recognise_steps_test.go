@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -73,6 +74,10 @@ func TestRecognitionSteps(t *testing.T) {
 	ch, err := env.P.StartFormSignature(ctx, rao.Actor, o.ID, form)
 	require.NoError(t, err)
 	assert.Equal(t, 1, outbox.Sent(mobile))
+	// The applicant's link token is a secret: it prints redacted.
+	assert.Len(t, ch.Link.Reveal(), 43)
+	assert.Equal(t, "[redacted]", fmt.Sprint(ch.Link))
+	assert.Equal(t, "[redacted]", ch.Link.LogValue().String())
 	code, err := outbox.Last(mobile)
 	require.NoError(t, err)
 	_, err = env.P.CompleteFormSignature(ctx, rao.Actor, o.ID, "another challenge", code)

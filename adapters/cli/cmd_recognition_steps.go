@@ -18,6 +18,7 @@ type wireChallenge struct {
 	ChallengeID string    `json:"challenge_id"`
 	ExpiresAt   time.Time `json:"expires_at"`
 	Destination string    `json:"destination"`
+	Link        string    `json:"link"`
 }
 
 // wireSPIDLogin is the answer to a started SPID login.
@@ -47,7 +48,9 @@ func newFormSignature(e *env) *cobra.Command {
 		Long: `form-signature runs the first step of the Live ID, Video ID and SPID
 recognitions: 'start' sends the applicant an OTP for the signature of the
 request form; 'complete' enters the code, and the platform has a one-shot
-certificate issued and the form signed with it. The method's own step
+certificate issued and the form signed with it. The applicant may instead
+enter the code themselves with the link token 'start' prints (POST
+/v1/applicant/form-signature, no session). The method's own step
 ('live-id', 'video-id', 'spid-login') then records the recognition.`,
 		Example: "  registra recognition form-signature start ORDER --form request-form.pdf\n" +
 			"  registra recognition form-signature complete ORDER CHALLENGE --otp-file -",
@@ -68,7 +71,8 @@ certificate issued and the form signed with it. The method's own step
 			r := post(path("v1", "orders", args[0], "recognition", "form-signature"), &multipartBody{files: []formFile{f}})
 			var ch wireChallenge
 			return e.call(cmd.Context(), r, &ch, func(w io.Writer) error {
-				return kv(w, "Challenge", ch.ChallengeID, "Sent to", ch.Destination, "Expires", ch.ExpiresAt.Format(time.RFC3339))
+				return kv(w, "Challenge", ch.ChallengeID, "Sent to", ch.Destination, "Expires", ch.ExpiresAt.Format(time.RFC3339),
+					"Applicant link token", ch.Link)
 			})
 		},
 	}

@@ -18,7 +18,7 @@ import (
 func TestRecognitionSteps(t *testing.T) {
 	t.Parallel()
 	api := &fakeAPI{answers: map[string]answer{
-		"POST /v1/orders/o-1/recognition/form-signature":     {200, `{"challenge_id":"c-9","expires_at":"2026-12-03T10:05:00Z","destination":"+39*******567"}`},
+		"POST /v1/orders/o-1/recognition/form-signature":     {200, `{"challenge_id":"c-9","expires_at":"2026-12-03T10:05:00Z","destination":"+39*******567","link":"lnk-abc"}`},
 		"POST /v1/orders/o-1/recognition/form-signature/c-9": {200, `{"id":"o-1","status":"to_identify","version":3}`},
 		"POST /v1/orders/o-1/recognition/live-id":            {200, `{"id":"o-1","status":"to_issue","version":4}`},
 		"POST /v1/orders/o-1/recognition/video-id":           {200, `{"id":"o-1","status":"to_issue","version":4}`},
@@ -37,6 +37,7 @@ func TestRecognitionSteps(t *testing.T) {
 	require.Equal(t, cli.ExitOK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "c-9")
 	assert.Contains(t, r.stdout, "+39*******567")
+	assert.Contains(t, r.stdout, "lnk-abc")
 	assert.Contains(t, api.last().body, `name="form"; filename="form.pdf"`)
 	assert.Contains(t, api.last().body, "%PDF-1.7 the form")
 

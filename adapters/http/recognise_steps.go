@@ -11,6 +11,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/registra-pki/registra"
+
 	"github.com/registra-pki/registra/recognition"
 )
 
@@ -34,6 +36,16 @@ type FormSignatureChallengeOutput struct {
 		ChallengeID string    `json:"challenge_id" doc:"Names the challenge when the code is entered."`
 		ExpiresAt   time.Time `json:"expires_at" doc:"When the code expires."`
 		Destination string    `json:"destination" doc:"The applicant's mobile number the code went to, masked."`
+		Link        string    `json:"link" doc:"A single-use token with which the applicant enters the code themselves (POST /v1/applicant/form-signature): put it in the link sent to the applicant only."`
+	}
+}
+
+// ApplicantFormSignatureInput is the applicant's own entry of the code,
+// with the token of the link they were sent.
+type ApplicantFormSignatureInput struct {
+	Body struct {
+		Link string `json:"link" minLength:"43" maxLength:"64" doc:"The token of the link the applicant was sent."`
+		OTP  string `json:"otp" minLength:"6" maxLength:"8" pattern:"^[0-9]+$" doc:"The code the applicant received."`
 	}
 }
 
@@ -130,7 +142,20 @@ func (a *API) routesRecogniseSteps() {
 			}
 			out := &FormSignatureChallengeOutput{}
 			out.Body.ChallengeID, out.Body.ExpiresAt, out.Body.Destination = ch.ID, ch.ExpiresAt, ch.Destination
+			out.Body.Link = ch.Link.Reveal()
 			return out, nil
+		})
+	register(a, huma.Operation{OperationID: "applicant-form-signature", Method: http.MethodPost, Path: "/v1/applicant/form-signature",
+		Summary: "The applicant signs the request form with their OTP",
+		Description: "The applicant's own entry of the code, from the link they were sent: no bearer token, the link's " +
+			"single-use token authenticates the request (401 otherwise). As complete-form-signature, but the answer " +
+			"names nothing of the order. A wrong code uses one attempt (400 otp-invalid); a closed challenge is 409.",
+		Tags: tags, DefaultStatus: http.StatusNoContent, Errors: []int{http.StatusUnauthorized, http.StatusConflict}},
+		public, func(ctx context.Context, in *ApplicantFormSignatureInput) (*struct{}, error) {
+			if err := a.p.CompleteFormSignatureByLink(ctx, registra.LinkToken(in.Body.Link), in.Body.OTP); err != nil {
+				return nil, a.fail(ctx, err)
+			}
+			return nil, nil
 		})
 	register(a, huma.Operation{OperationID: "complete-form-signature", Method: http.MethodPost, Path: "/v1/orders/{id}/recognition/form-signature/{challenge}",
 		Summary: "Sign the request form with the applicant's OTP",

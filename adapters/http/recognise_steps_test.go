@@ -456,7 +456,7 @@ func TestFormSignatureNotLogged(t *testing.T) {
 	id, a := s.order(t, 14, registra.ProductRemoteSignature, recognition.MethodVideoID)
 	r := s.startForm(t, s.rao, id, recognitiontest.PDF("request form"))
 	require.Equal(t, http.StatusOK, r.status)
-	ch := r.body["challenge_id"].(string)
+	ch, link := r.body["challenge_id"].(string), r.body["link"].(string)
 	code, err := s.outbox.Last(a.Mobile)
 	require.NoError(t, err)
 	wrong := "918273"
@@ -471,4 +471,51 @@ func TestFormSignatureNotLogged(t *testing.T) {
 	assert.NotContains(t, logs, "="+wrong)
 	assert.NotContains(t, logs, `"`+code+`"`)
 	assert.NotContains(t, logs, `"`+wrong+`"`)
+	assert.NotContains(t, logs, link)
+}
+
+// TestApplicantFormSignature has the applicant enter the code from their
+// link, without an operator's session; the token is single use.
+func TestApplicantFormSignature(t *testing.T) {
+	t.Parallel()
+	key := recognition.Secret(bytes.Repeat([]byte("w"), 32))
+	s := newStepsEnv(t, func(c *registra.Config) {
+		c.VideoID = &recognition.VideoIDConfig{Provider: "videoprov", CallbackKey: key}
+	})
+	enter := func(link, code string) response {
+		return s.do(http.MethodPost, "/v1/applicant/form-signature", "", map[string]string{"link": link, "otp": code})
+	}
+	id, a := s.order(t, 15, registra.ProductRemoteSignature, recognition.MethodVideoID)
+	// The provider's record came first: the applicant's signature records
+	// the recognition.
+	body, ts, sig := videoRecord(t, key, "sess-l", id, s.clock.Now())
+	h := http.Header{"X-Registra-Timestamp": {ts}, "X-Registra-Signature": {sig}}
+	require.Equal(t, http.StatusOK, s.send(http.MethodPost, "/v1/recognition/video-id/callback", "", "application/json", bytes.NewReader(body), h).status)
+
+	r := s.startForm(t, s.rao, id, recognitiontest.PDF("request form"))
+	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
+	first := r.body["link"].(string)
+	require.Len(t, first, 43)
+	// A new start replaces the link.
+	r = s.startForm(t, s.rao, id, recognitiontest.PDF("request form"))
+	require.Equal(t, http.StatusOK, r.status)
+	link := r.body["link"].(string)
+	code, err := s.outbox.Last(a.Mobile)
+	require.NoError(t, err)
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+
+	assertProblem(t, enter(first, code), http.StatusUnauthorized, "authentication-failed")
+	assertProblem(t, enter(strings.Repeat("A", 43), code), http.StatusUnauthorized, "authentication-failed")
+	assertField(t, enter("short", code), "invalid-request", "body.link")
+	assertProblem(t, enter(link, wrong), http.StatusBadRequest, "otp-invalid")
+	assert.Equal(t, "to_identify", s.status(t, id))
+
+	r = enter(link, code)
+	require.Equalf(t, http.StatusNoContent, r.status, "%s", r.raw)
+	assert.Empty(t, r.raw, "the applicant learns nothing of the order")
+	assert.Equal(t, "to_issue", s.status(t, id))
+	assertProblem(t, enter(link, code), http.StatusUnauthorized, "authentication-failed")
 }

@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -240,12 +242,52 @@ type snapOrder struct {
 	values   []uint32 // multi-valued index: which key of the record
 }
 
-// readIndexOrder decodes an index block of size bytes for table t.
-func readIndexOrder(r *bufio.Reader, size uint64, t *tableDef) (*snapOrder, error) {
-	buf := make([]byte, size)
-	if _, err := io.ReadFull(r, buf); err != nil {
-		return nil, errors.New("truncated")
+// decodeRecords decodes the raw records of every table, in chunks spread
+// over the CPUs; the first error in table and record order is reported.
+func decodeRecords(s *dbSchema, raws [][][]byte, decs []func(*decoder) any) ([][]any, error) {
+	const chunk = 8192
+	type job struct{ ti, from, to int }
+	var jobs []job
+	records := make([][]any, len(raws))
+	for ti, rs := range raws {
+		records[ti] = make([]any, len(rs))
+		for from := 0; from < len(rs); from += chunk {
+			jobs = append(jobs, job{ti, from, min(from+chunk, len(rs))})
+		}
 	}
+	errs := make([]error, len(jobs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for {
+				n := int(next.Add(1)) - 1
+				if n >= len(jobs) {
+					return
+				}
+				jb := jobs[n]
+				for i := jb.from; i < jb.to; i++ {
+					d := &decoder{b: raws[jb.ti][i], alias: true}
+					records[jb.ti][i] = decs[jb.ti](d)
+					if err := d.end(); err != nil {
+						errs[n] = fmt.Errorf("%s record %d: %w", s.tables[jb.ti].name, i, err)
+						break
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return records, nil
+}
+
+// parseIndexOrder decodes an index block of table t.
+func parseIndexOrder(buf []byte, t *tableDef) (*snapOrder, error) {
 	d := &decoder{b: buf}
 	j := d.u64()
 	if d.err == nil && (j == 0 || j >= uint64(len(t.indexes))) {
@@ -302,8 +344,16 @@ func readSnapshot(r io.Reader) (*state, uint64, error) {
 		u.dec = func(d *decoder) any { v := decUnitV1(d); return &v }
 		tables[2] = u
 	}
-	records := make([][]any, len(st.db.schema.tables))
-	orders := make([][]*snapOrder, len(st.db.schema.tables))
+	// Read first (the checksum covers everything), decode after, in
+	// parallel: each record gets its own bytes, which its strings share.
+	raws := make([][][]byte, len(st.db.schema.tables))
+	decs := make([]func(*decoder) any, len(st.db.schema.tables))
+	type rawBlock struct {
+		t   snapTable
+		ti  int
+		buf []byte
+	}
+	var blocks []rawBlock
 	pos := map[byte]int{}
 	for tag, t := range tables {
 		pos[tag] = st.db.schema.byName[t.table]
@@ -324,32 +374,17 @@ func readSnapshot(r io.Reader) (*state, uint64, error) {
 		if err != nil || size > maxDecodedLen {
 			return nil, 0, corrupt("bad record length")
 		}
-		if tag&indexBlockTag != 0 {
-			ti := pos[t.tag]
-			o, err := readIndexOrder(hr, size, st.db.schema.tables[ti])
-			if err != nil {
-				return nil, 0, corrupt("%s index block: %v", t.table, err)
-			}
-			if orders[ti] == nil {
-				orders[ti] = make([]*snapOrder, len(st.db.schema.tables[ti].indexes))
-			}
-			if orders[ti][o.j] != nil {
-				return nil, 0, corrupt("%s index block: index %d twice", t.table, o.j)
-			}
-			orders[ti][o.j] = o
-			continue
-		}
-		// Each record gets its own bytes, which its strings then share.
 		buf := make([]byte, size)
 		if _, err := io.ReadFull(hr, buf); err != nil {
 			return nil, 0, corrupt("truncated record")
 		}
-		d := &decoder{b: buf, alias: true}
-		obj := t.dec(d)
-		if err := d.end(); err != nil {
-			return nil, 0, corrupt("%s record: %v", t.table, err)
+		ti := pos[t.tag]
+		if tag&indexBlockTag != 0 {
+			blocks = append(blocks, rawBlock{t, ti, buf})
+			continue
 		}
-		records[pos[tag]] = append(records[pos[tag]], obj)
+		raws[ti] = append(raws[ti], buf)
+		decs[ti] = t.dec
 	}
 	if _, err := hr.ReadByte(); err != io.EOF {
 		return nil, 0, corrupt("data after the end of the records")
@@ -359,6 +394,24 @@ func readSnapshot(r io.Reader) (*state, uint64, error) {
 	}
 	if !bytes.Equal(tr.trailer, tr.h.Sum(nil)) {
 		return nil, 0, corrupt("checksum mismatch")
+	}
+	orders := make([][]*snapOrder, len(st.db.schema.tables))
+	for _, b := range blocks {
+		o, err := parseIndexOrder(b.buf, st.db.schema.tables[b.ti])
+		if err != nil {
+			return nil, 0, corrupt("%s index block: %v", b.t.table, err)
+		}
+		if orders[b.ti] == nil {
+			orders[b.ti] = make([]*snapOrder, len(st.db.schema.tables[b.ti].indexes))
+		}
+		if orders[b.ti][o.j] != nil {
+			return nil, 0, corrupt("%s index block: index %d twice", b.t.table, o.j)
+		}
+		orders[b.ti][o.j] = o
+	}
+	records, err := decodeRecords(st.db.schema, raws, decs)
+	if err != nil {
+		return nil, 0, corrupt("%v", err)
 	}
 	if err := st.db.load(records, orders); err != nil {
 		return nil, 0, corrupt("%v", err)

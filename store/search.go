@@ -233,7 +233,8 @@ func search(txn *dbTxn, q0 SearchQuery) (*SearchPage, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{txn: txn, q: q, cur: cur, holders: map[string]*HolderIdentity{}}
+	r := &runner{txn: txn, q: q, cur: cur, holders: make(map[string]*HolderIdentity, min(q.Limit+1, 64)),
+		hits: make([]SearchHit, 0, min(q.Limit+1, 64))}
 	ids, selective, err := r.selectiveCandidates()
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package registra
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -76,7 +77,8 @@ type recognitionSteps struct {
 // formLink binds an applicant's link token to the challenge it answers.
 type formLink struct {
 	orderID, challengeID string
-	actor                Actor // the operator who started the form signature
+	actor                Actor  // the operator who started the form signature
+	form                 []byte // the request form, for the applicant to read
 	expires              time.Time
 }
 
@@ -379,13 +381,27 @@ func (p *Platform) StartFormSignature(ctx context.Context, a Actor, orderID stri
 	o := rs.order(orderID)
 	o.challenge, o.iut = ch, iut
 	rs.dropLinks(orderID)
-	rs.links[linkKey(link)] = formLink{orderID: orderID, challengeID: ch.ID(), actor: a, expires: ch.ExpiresAt()}
+	rs.links[linkKey(link)] = formLink{orderID: orderID, challengeID: ch.ID(), actor: a, form: bytes.Clone(form), expires: ch.ExpiresAt()}
 	rs.mu.Unlock()
 	dest := maskMobile(ap.Mobile)
 	if err := p.auditStep(ctx, a, "order.form_signature_sent", orderID, outcomeDone, "challenge "+ch.ID()+" to "+dest); err != nil {
 		return nil, err
 	}
 	return &FormSignatureChallenge{ID: ch.ID(), ExpiresAt: ch.ExpiresAt(), Destination: dest, Link: LinkToken(link)}, nil
+}
+
+// FormByLink returns the request form (PDF) the link token's challenge
+// signs, for the applicant to read before entering the code. An unknown,
+// used or expired token wraps ErrUnauthenticated.
+func (p *Platform) FormByLink(link LinkToken) ([]byte, error) {
+	rs := p.rec.steps
+	rs.mu.Lock()
+	l, ok := rs.links[linkKey(link.Reveal())]
+	rs.mu.Unlock()
+	if !ok || rs.now().After(l.expires) {
+		return nil, fmt.Errorf("%w: the link names no form signature in progress", ErrUnauthenticated)
+	}
+	return bytes.Clone(l.form), nil
 }
 
 // CompleteFormSignatureByLink is [Platform.CompleteFormSignature] for the

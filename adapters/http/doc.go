@@ -35,7 +35,7 @@
 // sends the code, POST .../form-signature/{challenge} ({"otp": ...}) checks
 // it and signs; or the applicant enters it themselves, without a session,
 // with the single-use token of the link they were sent (POST
-// /v1/applicant/form-signature). Then the method's own step records the recognition: POST
+// /v1/applicant/form to read the form, POST /v1/applicant/form-signature). Then the method's own step records the recognition: POST
 // /v1/orders/{id}/recognition/live-id (the report signed by the acting RAO,
 // their certificate, the document images), POST .../recognition/video-id
 // (the video provider's session record with its timestamp and HMAC

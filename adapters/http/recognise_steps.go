@@ -40,6 +40,19 @@ type FormSignatureChallengeOutput struct {
 	}
 }
 
+// ApplicantLinkInput names a form signature by the applicant's link token.
+type ApplicantLinkInput struct {
+	Body struct {
+		Link string `json:"link" minLength:"43" maxLength:"64" doc:"The token of the link the applicant was sent."`
+	}
+}
+
+// PDFOutput is a PDF document.
+type PDFOutput struct {
+	ContentType string `header:"Content-Type"`
+	Body        []byte
+}
+
 // ApplicantFormSignatureInput is the applicant's own entry of the code,
 // with the token of the link they were sent.
 type ApplicantFormSignatureInput struct {
@@ -144,6 +157,18 @@ func (a *API) routesRecogniseSteps() {
 			out.Body.ChallengeID, out.Body.ExpiresAt, out.Body.Destination = ch.ID, ch.ExpiresAt, ch.Destination
 			out.Body.Link = ch.Link.Reveal()
 			return out, nil
+		})
+	register(a, huma.Operation{OperationID: "applicant-form", Method: http.MethodPost, Path: "/v1/applicant/form",
+		Summary: "The request form the applicant is asked to sign",
+		Description: "The PDF the applicant's code will sign, for them to read first. No bearer token: the link's token " +
+			"authenticates the request (401 otherwise); it is sent in the body, never in the URL.",
+		Tags: tags, Errors: []int{http.StatusUnauthorized}},
+		public, func(ctx context.Context, in *ApplicantLinkInput) (*PDFOutput, error) {
+			b, err := a.p.FormByLink(registra.LinkToken(in.Body.Link))
+			if err != nil {
+				return nil, a.fail(ctx, err)
+			}
+			return &PDFOutput{ContentType: "application/pdf", Body: b}, nil
 		})
 	register(a, huma.Operation{OperationID: "applicant-form-signature", Method: http.MethodPost, Path: "/v1/applicant/form-signature",
 		Summary: "The applicant signs the request form with their OTP",

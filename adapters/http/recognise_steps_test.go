@@ -507,6 +507,13 @@ func TestApplicantFormSignature(t *testing.T) {
 		wrong = "111111"
 	}
 
+	// The applicant reads the form first.
+	pdf := s.do(http.MethodPost, "/v1/applicant/form", "", map[string]string{"link": link})
+	require.Equalf(t, http.StatusOK, pdf.status, "%s", pdf.raw)
+	assert.Equal(t, "application/pdf", pdf.header.Get("Content-Type"))
+	assert.Equal(t, recognitiontest.PDF("request form"), pdf.raw)
+	assertProblem(t, s.do(http.MethodPost, "/v1/applicant/form", "", map[string]string{"link": first}), http.StatusUnauthorized, "authentication-failed")
+
 	assertProblem(t, enter(first, code), http.StatusUnauthorized, "authentication-failed")
 	assertProblem(t, enter(strings.Repeat("A", 43), code), http.StatusUnauthorized, "authentication-failed")
 	assertField(t, enter("short", code), "invalid-request", "body.link")
@@ -518,4 +525,5 @@ func TestApplicantFormSignature(t *testing.T) {
 	assert.Empty(t, r.raw, "the applicant learns nothing of the order")
 	assert.Equal(t, "to_issue", s.status(t, id))
 	assertProblem(t, enter(link, code), http.StatusUnauthorized, "authentication-failed")
+	assertProblem(t, s.do(http.MethodPost, "/v1/applicant/form", "", map[string]string{"link": link}), http.StatusUnauthorized, "authentication-failed")
 }

@@ -49,8 +49,8 @@ import (
 // and is never stored (recognition.Challenge). A restart drops them, and
 // the applicant signs again; nothing but audit events is recorded until
 // the last step. Each step is audited (order.form_signature_sent,
-// order.form_signed or refused, order.spid_login_started), with no code
-// or secret.
+// order.one_shot_prepared, order.form_signed or refused,
+// order.spid_login_started), with no code or secret.
 
 // stepTTL bounds how long a step's result is kept: the one-shot
 // certificate's validity (ca.OneShot's default).
@@ -86,6 +86,7 @@ type formLink struct {
 type orderSteps struct {
 	at        time.Time // last step
 	iut       string    // the holder's IUT, for the one-shot certificate
+	starter   Actor     // the operator who started the form signature
 	challenge *recognition.Challenge
 	form      *recognition.FormSignature
 	signer    Actor                     // the operator who completed the form signature
@@ -172,14 +173,15 @@ func linkKey(token string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// iut returns the IUT recorded for orderID at the form signature's start.
-func (rs *recognitionSteps) iut(orderID string) string {
+// started returns the holder's IUT and the operator recorded for orderID
+// at the form signature's start.
+func (rs *recognitionSteps) started(orderID string) (string, Actor) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if o := rs.orders[orderID]; o != nil {
-		return o.iut
+		return o.iut, o.starter
 	}
-	return ""
+	return "", Actor{}
 }
 
 // openStepVerifiers builds the Live ID, Video ID and SPID verifiers and the
@@ -379,7 +381,7 @@ func (p *Platform) StartFormSignature(ctx context.Context, a Actor, orderID stri
 	rs := p.rec.steps
 	rs.mu.Lock()
 	o := rs.order(orderID)
-	o.challenge, o.iut = ch, iut
+	o.challenge, o.iut, o.starter = ch, iut, a
 	rs.dropLinks(orderID)
 	rs.links[linkKey(link)] = formLink{orderID: orderID, challengeID: ch.ID(), actor: a, form: bytes.Clone(form), expires: ch.ExpiresAt()}
 	rs.mu.Unlock()
@@ -694,11 +696,24 @@ type oneShotIssuer struct {
 	steps *recognitionSteps
 }
 
-// IssueOneShot issues a ca.OneShot certificate for req.PublicKey.
+// IssueOneShot issues a ca.OneShot certificate for req.PublicKey in two
+// phases (DESIGN.md): the certificate is prepared and linted, its serial
+// committed to the audit trail (order.one_shot_prepared), and only then
+// signed, so that no signed certificate is unknown to the store even if
+// the process stops in between.
 func (o oneShotIssuer) IssueOneShot(ctx context.Context, req recognition.OneShotRequest) (*recognition.OneShotCertificate, error) {
-	is, err := o.p.issuer.Issue(ctx, ca.Request{Profile: ca.OneShot, PublicKey: req.PublicKey,
+	iut, starter := o.steps.started(req.OrderID)
+	t, err := o.p.issuer.Prepare(ctx, ca.Request{Profile: ca.OneShot, PublicKey: req.PublicKey,
 		Holder: ca.Holder{TaxCode: req.Applicant.TaxCode, GivenName: req.Applicant.GivenName,
-			Surname: req.Applicant.Surname, IUT: o.steps.iut(req.OrderID)}})
+			Surname: req.Applicant.Surname, IUT: iut}})
+	if err != nil {
+		return nil, err
+	}
+	if err := o.p.auditStep(ctx, starter, "order.one_shot_prepared", req.OrderID, outcomeDone,
+		"serial "+t.SerialNumber.Text(16)+", profile "+t.Profile+", not after "+t.NotAfter.UTC().Format(time.RFC3339)); err != nil {
+		return nil, err
+	}
+	is, err := o.p.issuer.Sign(ctx, t)
 	if err != nil {
 		return nil, err
 	}

@@ -97,15 +97,17 @@ func TestRecognitionSteps(t *testing.T) {
 	require.NoError(t, err)
 	var steps []string
 	for _, e := range events {
-		if strings.HasPrefix(e.Action, "order.form_sign") {
+		if strings.HasPrefix(e.Action, "order.form_sign") || strings.HasPrefix(e.Action, "order.one_shot") {
 			steps = append(steps, e.Action+" "+e.ActorID)
 			assert.NotContains(t, e.Details, code)
 		}
 	}
 	assert.Equal(t, []string{"order.form_signature_sent " + rao.Username, "order.form_signed " + rao.Username,
-		"order.form_signed " + rao.Username}, steps)
-	assert.Contains(t, events[len(events)-2].Details, "refused")
-	assert.Contains(t, events[len(events)-1].Details, "one-shot certificate")
+		"order.one_shot_prepared " + rao.Username, "order.form_signed " + rao.Username}, steps)
+	n := len(events)
+	assert.Contains(t, events[n-3].Details, "refused")
+	assert.Contains(t, events[n-2].Details, "profile one-shot")
+	assert.Contains(t, events[n-1].Details, "one-shot certificate")
 
 	// A caller cannot hand Recognise a session record or a form signature
 	// of its own: the platform fills them from the steps only.
@@ -137,6 +139,8 @@ func TestRecognitionSteps(t *testing.T) {
 	assert.Equal(t, "TINIT-"+o.Input.Applicant.TaxCode, cert.Subject.SerialNumber)
 	assert.LessOrEqual(t, cert.NotAfter.Sub(cert.NotBefore), ca.OneShot.MaxValidity)
 	assert.Equal(t, m.Attributes["one_shot_serial"], cert.SerialNumber.String())
+	// Its serial was in the audit trail before it was signed.
+	assert.Contains(t, events[n-2].Details, "serial "+cert.SerialNumber.Text(16))
 
 	// Recorded: a further session record is refused by the order's status.
 	_, err = env.P.RecogniseVideo(ctx, rao.Actor, o.ID, videoCallback(t, key, "s-2", o.ID, time.Now()))

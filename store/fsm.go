@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"sync"
@@ -16,6 +17,18 @@ type fsm struct {
 	st      *state
 	applied atomic.Uint64
 	changed chan struct{} // closed and replaced after every apply
+	// pre is the newest snapshot, restored by Open before Raft starts:
+	// Raft's restore of that same snapshot adopts it instead of building
+	// the state a second time.
+	pre *preloaded
+}
+
+// preloaded is a state restored from a snapshot, with what identifies the
+// snapshot.
+type preloaded struct {
+	st      *state
+	index   uint64
+	trailer []byte
 }
 
 var _ raft.FSM = (*fsm)(nil)
@@ -74,7 +87,20 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 // Restore implements raft.FSM: the new state is built and verified in full
 // before it replaces the current one.
 func (f *fsm) Restore(rc io.ReadCloser) error {
-	st, index, err := readSnapshot(rc)
+	f.mu.Lock()
+	pre := f.pre
+	f.pre = nil
+	f.mu.Unlock()
+	var (
+		st    *state
+		index uint64
+		err   error
+	)
+	if pre != nil {
+		st, index, err = adopt(rc, pre)
+	} else {
+		st, index, err = readSnapshot(rc)
+	}
 	cerr := rc.Close()
 	if err != nil {
 		return err
@@ -89,6 +115,19 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	close(f.changed)
 	f.changed = make(chan struct{})
 	return nil
+}
+
+// adopt returns the preloaded state when rc is the snapshot it was restored
+// from (same commit index and SHA-256 trailer).
+func adopt(rc io.Reader, pre *preloaded) (*state, uint64, error) {
+	index, trailer, err := snapshotIdentity(rc)
+	if err != nil {
+		return nil, 0, err
+	}
+	if index != pre.index || !bytes.Equal(trailer, pre.trailer) {
+		return nil, 0, fmt.Errorf("%w: snapshot changed while the store was opening", ErrCorrupt)
+	}
+	return pre.st, pre.index, nil
 }
 
 type fsmSnapshot struct{ v *view }

@@ -173,7 +173,8 @@ func (n *Node) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: opening snapshot store: %w", err)
 	}
-	if err := verifyLatestSnapshot(snaps); err != nil {
+	pre, err := restoreLatestSnapshot(snaps)
+	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, walDir), 0o700); err != nil {
@@ -192,6 +193,7 @@ func (n *Node) start(ctx context.Context) error {
 		return err
 	}
 	n.fsm = newFSM(st)
+	n.fsm.pre = pre
 
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(cfg.NodeID)
@@ -476,22 +478,28 @@ func (w slogWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// verifyLatestSnapshot checks the newest snapshot end to end (Raft's CRC,
-// then our header and SHA-256 trailer) without building any state.
-func verifyLatestSnapshot(snaps *raft.FileSnapshotStore) error {
+// restoreLatestSnapshot restores the newest snapshot (checking Raft's CRC,
+// then our header, SHA-256 trailer and indexes) before the log is opened,
+// so that a corrupt one is refused with nothing changed; Raft's own restore
+// of it then adopts the state (fsm.pre).
+func restoreLatestSnapshot(snaps *raft.FileSnapshotStore) (*preloaded, error) {
 	list, err := snaps.List()
 	if err != nil {
-		return fmt.Errorf("%w: listing snapshots: %v", ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: listing snapshots: %v", ErrCorrupt, err)
 	}
 	if len(list) == 0 {
-		return nil
+		return nil, nil
 	}
 	_, rc, err := snaps.Open(list[0].ID)
 	if err != nil {
-		return fmt.Errorf("%w: snapshot %s: %v", ErrCorrupt, list[0].ID, err)
+		return nil, fmt.Errorf("%w: snapshot %s: %v", ErrCorrupt, list[0].ID, err)
 	}
 	defer rc.Close()
-	return verifySnapshotStream(rc)
+	st, index, trailer, err := readSnapshotSum(rc)
+	if err != nil {
+		return nil, err
+	}
+	return &preloaded{st: st, index: index, trailer: trailer}, nil
 }
 
 func isSeal(c Command) bool { _, ok := c.(SealAudit); return ok }

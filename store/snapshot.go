@@ -230,7 +230,9 @@ func (t *trailerReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	n := copy(p, t.buf[t.start:t.start+avail])
-	t.h.Write(p[:n])
+	if t.h != nil {
+		t.h.Write(p[:n])
+	}
 	t.start += n
 	return n, nil
 }
@@ -308,6 +310,13 @@ func parseIndexOrder(buf []byte, t *tableDef) (*snapOrder, error) {
 // state and the commit index it reflects, or an error wrapping ErrCorrupt or
 // ErrVersion, in which case nothing was replaced.
 func readSnapshot(r io.Reader) (*state, uint64, error) {
+	st, index, _, err := readSnapshotSum(r)
+	return st, index, err
+}
+
+// readSnapshotSum is readSnapshot that also returns the snapshot's SHA-256
+// trailer, which identifies it.
+func readSnapshotSum(r io.Reader) (*state, uint64, []byte, error) {
 	corrupt := func(format string, args ...any) error {
 		return fmt.Errorf("%w: snapshot: %s", ErrCorrupt, fmt.Sprintf(format, args...))
 	}
@@ -315,22 +324,22 @@ func readSnapshot(r io.Reader) (*state, uint64, error) {
 	hr := bufio.NewReaderSize(tr, 1<<20)
 	magic := make([]byte, len(snapshotMagic))
 	if _, err := io.ReadFull(hr, magic); err != nil || string(magic) != snapshotMagic {
-		return nil, 0, corrupt("bad magic")
+		return nil, 0, nil, corrupt("bad magic")
 	}
 	ver, err := binary.ReadUvarint(hr)
 	if err != nil {
-		return nil, 0, corrupt("truncated header")
+		return nil, 0, nil, corrupt("truncated header")
 	}
 	if !snapshotReadable(ver) {
-		return nil, 0, fmt.Errorf("%w: snapshot format version %d, this program reads %d", ErrVersion, ver, snapshotVersion)
+		return nil, 0, nil, fmt.Errorf("%w: snapshot format version %d, this program reads %d", ErrVersion, ver, snapshotVersion)
 	}
 	index, err := binary.ReadUvarint(hr)
 	if err != nil {
-		return nil, 0, corrupt("truncated header")
+		return nil, 0, nil, corrupt("truncated header")
 	}
 	st, err := newState()
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	tables := map[byte]snapTable{}
 	for _, t := range snapTables() {
@@ -361,22 +370,22 @@ func readSnapshot(r io.Reader) (*state, uint64, error) {
 	for {
 		tag, err := hr.ReadByte()
 		if err != nil {
-			return nil, 0, corrupt("truncated")
+			return nil, 0, nil, corrupt("truncated")
 		}
 		if tag == 0 {
 			break
 		}
 		t, ok := tables[tag&^indexBlockTag]
 		if !ok || tag&indexBlockTag != 0 && ver < 3 {
-			return nil, 0, corrupt("unknown table tag %d", tag)
+			return nil, 0, nil, corrupt("unknown table tag %d", tag)
 		}
 		size, err := binary.ReadUvarint(hr)
 		if err != nil || size > maxDecodedLen {
-			return nil, 0, corrupt("bad record length")
+			return nil, 0, nil, corrupt("bad record length")
 		}
 		buf := make([]byte, size)
 		if _, err := io.ReadFull(hr, buf); err != nil {
-			return nil, 0, corrupt("truncated record")
+			return nil, 0, nil, corrupt("truncated record")
 		}
 		ti := pos[t.tag]
 		if tag&indexBlockTag != 0 {
@@ -387,45 +396,45 @@ func readSnapshot(r io.Reader) (*state, uint64, error) {
 		decs[ti] = t.dec
 	}
 	if _, err := hr.ReadByte(); err != io.EOF {
-		return nil, 0, corrupt("data after the end of the records")
+		return nil, 0, nil, corrupt("data after the end of the records")
 	}
 	if tr.trailer == nil {
-		return nil, 0, corrupt("missing checksum")
+		return nil, 0, nil, corrupt("missing checksum")
 	}
 	if !bytes.Equal(tr.trailer, tr.h.Sum(nil)) {
-		return nil, 0, corrupt("checksum mismatch")
+		return nil, 0, nil, corrupt("checksum mismatch")
 	}
 	orders := make([][]*snapOrder, len(st.db.schema.tables))
 	for _, b := range blocks {
 		o, err := parseIndexOrder(b.buf, st.db.schema.tables[b.ti])
 		if err != nil {
-			return nil, 0, corrupt("%s index block: %v", b.t.table, err)
+			return nil, 0, nil, corrupt("%s index block: %v", b.t.table, err)
 		}
 		if orders[b.ti] == nil {
 			orders[b.ti] = make([]*snapOrder, len(st.db.schema.tables[b.ti].indexes))
 		}
 		if orders[b.ti][o.j] != nil {
-			return nil, 0, corrupt("%s index block: index %d twice", b.t.table, o.j)
+			return nil, 0, nil, corrupt("%s index block: index %d twice", b.t.table, o.j)
 		}
 		orders[b.ti][o.j] = o
 	}
 	records, err := decodeRecords(st.db.schema, raws, decs)
 	if err != nil {
-		return nil, 0, corrupt("%v", err)
+		return nil, 0, nil, corrupt("%v", err)
 	}
 	if err := st.db.load(records, orders); err != nil {
-		return nil, 0, corrupt("%v", err)
+		return nil, 0, nil, corrupt("%v", err)
 	}
 	if ver == 1 {
 		// Format 1 had no schedules: derive them from the statuses.
 		txn := st.db.Txn(true)
 		defer txn.Abort()
 		if err := rebuildSchedules(txn, index); err != nil {
-			return nil, 0, err
+			return nil, 0, nil, err
 		}
 		txn.Commit()
 	}
-	return st, index, nil
+	return st, index, tr.trailer, nil
 }
 
 // rebuildSchedules writes the schedule of every order from its status
@@ -467,38 +476,27 @@ func expectedSchedule(txn *dbTxn, st *StatusRecord) (*Schedule, error) {
 	return scheduleOf(txn, st, hold)
 }
 
-// verifySnapshotStream checks a snapshot's magic, version and SHA-256
-// trailer by streaming it once.
-func verifySnapshotStream(r io.Reader) error {
-	br := bufio.NewReaderSize(r, 1<<20)
-	head, err := br.Peek(len(snapshotMagic) + 1)
-	if err != nil || string(head[:len(snapshotMagic)]) != snapshotMagic {
-		return fmt.Errorf("%w: snapshot: bad magic", ErrCorrupt)
+// snapshotIdentity reads a snapshot stream through without decoding or
+// hashing it and returns the commit index of its header and its trailer.
+func snapshotIdentity(r io.Reader) (uint64, []byte, error) {
+	tr := &trailerReader{r: r, buf: make([]byte, 1<<20)}
+	br := bufio.NewReaderSize(tr, 1<<16)
+	head := make([]byte, len(snapshotMagic))
+	if _, err := io.ReadFull(br, head); err != nil || string(head) != snapshotMagic {
+		return 0, nil, fmt.Errorf("%w: snapshot: bad magic", ErrCorrupt)
 	}
-	if v := head[len(snapshotMagic)]; !snapshotReadable(uint64(v)) {
-		return fmt.Errorf("%w: snapshot format version %d, this program reads %d", ErrVersion, v, snapshotVersion)
+	if _, err := binary.ReadUvarint(br); err != nil {
+		return 0, nil, fmt.Errorf("%w: snapshot: truncated header", ErrCorrupt)
 	}
-	h := sha256.New()
-	// Hash everything but the last 32 bytes, which are the expected sum.
-	tail := make([]byte, 0, 2*sha256.Size)
-	buf := make([]byte, 1<<20)
-	for {
-		n, err := br.Read(buf)
-		tail = append(tail, buf[:n]...)
-		if len(tail) > sha256.Size {
-			cut := len(tail) - sha256.Size
-			h.Write(tail[:cut])
-			tail = append(tail[:0], tail[cut:]...)
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("%w: snapshot: %v", ErrCorrupt, err)
-		}
+	index, err := binary.ReadUvarint(br)
+	if err != nil {
+		return 0, nil, fmt.Errorf("%w: snapshot: truncated header", ErrCorrupt)
 	}
-	if len(tail) != sha256.Size || !bytes.Equal(tail, h.Sum(nil)) {
-		return fmt.Errorf("%w: snapshot: checksum mismatch", ErrCorrupt)
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return 0, nil, fmt.Errorf("%w: snapshot: %v", ErrCorrupt, err)
 	}
-	return nil
+	if tr.trailer == nil {
+		return 0, nil, fmt.Errorf("%w: snapshot: missing checksum", ErrCorrupt)
+	}
+	return index, tr.trailer, nil
 }

@@ -164,3 +164,25 @@ func TestSnapshotIndexOrdersChecked(t *testing.T) {
 		require.ErrorIs(t, err, ErrCorrupt)
 	})
 }
+
+// TestAdoptPreloaded checks that Raft's restore adopts the state Open
+// restored only from the very same snapshot.
+func TestAdoptPreloaded(t *testing.T) {
+	t.Parallel()
+	_, snap := scaleSnapshot(t, 50)
+	st, index, trailer, err := readSnapshotSum(bytes.NewReader(snap))
+	require.NoError(t, err)
+	pre := &preloaded{st: st, index: index, trailer: trailer}
+
+	got, gotIndex, err := adopt(bytes.NewReader(snap), pre)
+	require.NoError(t, err)
+	assert.Same(t, st, got)
+	assert.Equal(t, index, gotIndex)
+
+	other := bytes.Clone(snap)
+	other[len(other)-1] ^= 1
+	_, _, err = adopt(bytes.NewReader(other), pre)
+	require.ErrorIs(t, err, ErrCorrupt)
+	_, _, err = adopt(bytes.NewReader(snap[:20]), pre)
+	require.ErrorIs(t, err, ErrCorrupt)
+}

@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -244,48 +243,96 @@ type snapOrder struct {
 	values   []uint32 // multi-valued index: which key of the record
 }
 
-// decodeRecords decodes the raw records of every table, in chunks spread
-// over the CPUs; the first error in table and record order is reported.
-func decodeRecords(s *dbSchema, raws [][][]byte, decs []func(*decoder) any) ([][]any, error) {
-	const chunk = 8192
-	type job struct{ ti, from, to int }
-	var jobs []job
-	records := make([][]any, len(raws))
-	for ti, rs := range raws {
-		records[ti] = make([]any, len(rs))
-		for from := 0; from < len(rs); from += chunk {
-			jobs = append(jobs, job{ti, from, min(from+chunk, len(rs))})
-		}
-	}
-	errs := make([]error, len(jobs))
-	var next atomic.Int64
-	var wg sync.WaitGroup
+// recordDecoder decodes snapshot records while they are read: the reader
+// hands it chunks of raw records, workers on the other CPUs decode them,
+// and records returns them per table, in order.
+type recordDecoder struct {
+	schema *dbSchema
+	jobs   chan *recordChunk
+	wg     sync.WaitGroup
+	chunks []*recordChunk // in stream order
+	open   []*recordChunk // per table, the chunk being filled
+	count  []int          // per table, the records queued so far
+	closed bool
+}
+
+type recordChunk struct {
+	ti   int
+	from int // position of the first record in its table
+	dec  func(*decoder) any
+	raws [][]byte
+	objs []any
+	err  error
+}
+
+const recordChunkSize = 4096
+
+func newRecordDecoder(s *dbSchema) *recordDecoder {
+	rd := &recordDecoder{schema: s, jobs: make(chan *recordChunk, 4), open: make([]*recordChunk, len(s.tables)),
+		count: make([]int, len(s.tables))}
 	for range max(1, runtime.GOMAXPROCS(0)) {
-		wg.Go(func() {
-			for {
-				n := int(next.Add(1)) - 1
-				if n >= len(jobs) {
-					return
-				}
-				jb := jobs[n]
-				for i := jb.from; i < jb.to; i++ {
-					d := &decoder{b: raws[jb.ti][i], alias: true}
-					records[jb.ti][i] = decs[jb.ti](d)
+		rd.wg.Go(func() {
+			for c := range rd.jobs {
+				c.objs = make([]any, len(c.raws))
+				for i, raw := range c.raws {
+					d := &decoder{b: raw, alias: true}
+					c.objs[i] = c.dec(d)
 					if err := d.end(); err != nil {
-						errs[n] = fmt.Errorf("%s record %d: %w", s.tables[jb.ti].name, i, err)
+						c.err = fmt.Errorf("%s record %d: %w", s.tables[c.ti].name, c.from+i, err)
 						break
 					}
 				}
 			}
 		})
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	return rd
+}
+
+// add queues the raw record of table ti; each record has its own bytes,
+// which its strings then share.
+func (rd *recordDecoder) add(ti int, dec func(*decoder) any, raw []byte) {
+	c := rd.open[ti]
+	if c == nil {
+		c = &recordChunk{ti: ti, from: rd.count[ti], dec: dec, raws: make([][]byte, 0, recordChunkSize)}
+		rd.open[ti] = c
+		rd.chunks = append(rd.chunks, c)
+	}
+	c.raws = append(c.raws, raw)
+	rd.count[ti]++
+	if len(c.raws) == recordChunkSize {
+		rd.jobs <- c
+		rd.open[ti] = nil
+	}
+}
+
+// stop ends the workers; it is safe to call more than once.
+func (rd *recordDecoder) stop() {
+	if rd.closed {
+		return
+	}
+	rd.closed = true
+	for ti, c := range rd.open {
+		if c != nil {
+			rd.jobs <- c
+			rd.open[ti] = nil
 		}
 	}
-	return records, nil
+	close(rd.jobs)
+	rd.wg.Wait()
+}
+
+// records waits for every chunk and returns the records per table; the
+// first error in stream order is reported.
+func (rd *recordDecoder) records() ([][]any, error) {
+	rd.stop()
+	out := make([][]any, len(rd.schema.tables))
+	for _, c := range rd.chunks {
+		if c.err != nil {
+			return nil, c.err
+		}
+		out[c.ti] = append(out[c.ti], c.objs...)
+	}
+	return out, nil
 }
 
 // parseIndexOrder decodes an index block of table t.
@@ -353,10 +400,10 @@ func readSnapshotSum(r io.Reader) (*state, uint64, []byte, error) {
 		u.dec = func(d *decoder) any { v := decUnitV1(d); return &v }
 		tables[2] = u
 	}
-	// Read first (the checksum covers everything), decode after, in
-	// parallel: each record gets its own bytes, which its strings share.
-	raws := make([][][]byte, len(st.db.schema.tables))
-	decs := make([]func(*decoder) any, len(st.db.schema.tables))
+	// Records are decoded on the other CPUs while the stream is read; the
+	// state is used only once the checksum at the end matched.
+	rd := newRecordDecoder(st.db.schema)
+	defer rd.stop()
 	type rawBlock struct {
 		t   snapTable
 		ti  int
@@ -392,8 +439,7 @@ func readSnapshotSum(r io.Reader) (*state, uint64, []byte, error) {
 			blocks = append(blocks, rawBlock{t, ti, buf})
 			continue
 		}
-		raws[ti] = append(raws[ti], buf)
-		decs[ti] = t.dec
+		rd.add(ti, t.dec, buf)
 	}
 	if _, err := hr.ReadByte(); err != io.EOF {
 		return nil, 0, nil, corrupt("data after the end of the records")
@@ -418,7 +464,7 @@ func readSnapshotSum(r io.Reader) (*state, uint64, []byte, error) {
 		}
 		orders[b.ti][o.j] = o
 	}
-	records, err := decodeRecords(st.db.schema, raws, decs)
+	records, err := rd.records()
 	if err != nil {
 		return nil, 0, nil, corrupt("%v", err)
 	}

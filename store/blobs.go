@@ -74,6 +74,12 @@ type packLoc struct {
 //
 // Only the active segment stays open (for appends and fsyncs); reads open
 // the segment they need, so a large store holds no file per segment.
+//
+// Nodes may share the blob directory: each creates its segments with
+// O_EXCL, so no two write one segment, and a blob not in the index is
+// looked for in what the others appended (refresh) before it is reported
+// absent. A copy written by another process counts for a Put only after
+// this one has fsynced it.
 type blobStore struct {
 	dir string
 	// segmentLimit is the size past which a new segment is started
@@ -85,15 +91,23 @@ type blobStore struct {
 	syncMu sync.Mutex
 	synced atomic.Uint64 // records known durable
 
-	mu      sync.Mutex
-	index   map[[sha256.Size]byte]packLoc
-	file    *os.File // the active segment; nil until the first packed write
-	active  uint32   // its number
-	next    uint32   // number of the next segment to create
-	size    int64    // bytes in the active segment
-	full    bool     // the active segment takes no more records
-	written uint64   // records appended
-	err     error    // sticky write error
+	// refreshMu serialises index refreshes (see refresh).
+	refreshMu sync.Mutex
+
+	mu    sync.Mutex
+	index map[[sha256.Size]byte]packLoc
+	// scanned is how far each segment written by another process (or an
+	// earlier run) has been indexed: the offset past its last complete
+	// record.
+	scanned map[uint32]int64
+	own     map[uint32]bool // segments this process created
+	file    *os.File        // the active segment; nil until the first packed write
+	active  uint32          // its number
+	next    uint32          // number of the next segment to create
+	size    int64           // bytes in the active segment
+	full    bool            // the active segment takes no more records
+	written uint64          // records appended
+	err     error           // sticky write error
 	closed  bool
 }
 
@@ -109,7 +123,8 @@ func newBlobStore(dir string) (*blobStore, error) {
 	if err := os.MkdirAll(filepath.Join(dir, packsDir), 0o700); err != nil {
 		return nil, fmt.Errorf("store: creating blob directory: %w", err)
 	}
-	b := &blobStore{dir: dir, index: map[[sha256.Size]byte]packLoc{}, next: 1, segmentLimit: maxSegment}
+	b := &blobStore{dir: dir, index: map[[sha256.Size]byte]packLoc{}, scanned: map[uint32]int64{},
+		own: map[uint32]bool{}, next: 1, segmentLimit: maxSegment}
 	entries, err := os.ReadDir(filepath.Join(dir, packsDir))
 	if err != nil {
 		return nil, fmt.Errorf("store: reading blob directory: %w", err)
@@ -122,12 +137,8 @@ func newBlobStore(dir string) (*blobStore, error) {
 		}
 	}
 	slices.Sort(nums)
-	for i, n := range nums {
-		// A process that stopped without a crash of the machine may have
-		// left records of the last segment in the page cache only: they
-		// count as present (a Put of the same content returns at once),
-		// so they are made durable first.
-		if err := b.indexSegment(n, i == len(nums)-1); err != nil {
+	for _, n := range nums {
+		if err := b.indexSegment(n); err != nil {
 			return nil, err
 		}
 		b.next = n + 1
@@ -153,38 +164,73 @@ func segmentNumber(name string) (uint32, bool) {
 	return uint32(n), true
 }
 
-// indexSegment indexes the records of segment n, up to its first torn or
-// unwritten record, reading their headers only: a record's content is
-// checked against its hash when it is read, and before a Put counts on it.
-// A later record of the same content replaces an earlier one (a Put that
-// repaired it).
-func (b *blobStore) indexSegment(n uint32, sync bool) error {
-	f, err := os.OpenFile(b.segmentPath(n), os.O_RDWR, 0)
+// indexSegment indexes the records of segment n from its scanned offset,
+// up to its first torn, unwritten or incomplete record, reading their
+// headers only: a record's content is checked against its hash when it is
+// read, and before a Put counts on it. A later record of the same content
+// replaces an earlier one (a Put that repaired it). b.mu is not held.
+func (b *blobStore) indexSegment(n uint32) error {
+	f, err := os.Open(b.segmentPath(n))
 	if err != nil {
 		return fmt.Errorf("store: opening blob segment: %w", err)
 	}
-	defer f.Close() //nolint:errcheck // read only here; a sync error is checked below
-	if sync {
-		if err := f.Sync(); err != nil {
-			return fmt.Errorf("store: syncing blob segment: %w", err)
-		}
-	}
+	defer f.Close() //nolint:errcheck // read only
 	fi, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("store: reading blob segment %d: %w", n, err)
 	}
+	b.mu.Lock()
+	off := b.scanned[n]
+	b.mu.Unlock()
 	var hdr [packHeaderLen]byte
-	for off := int64(0); off+packHeaderLen <= fi.Size(); {
+	found := map[[sha256.Size]byte]packLoc{}
+	for off+packHeaderLen <= fi.Size() {
 		if _, err := f.ReadAt(hdr[:], off); err != nil {
 			return fmt.Errorf("store: reading blob segment %d: %w", n, err)
 		}
 		size, sum, ok := parsePackHeader(hdr)
 		end := off + packHeaderLen + int64(size)
 		if !ok || end > fi.Size() {
-			return nil // unwritten, torn or cut short: the end of what was appended
+			break // unwritten, torn or still being written: the end for now
 		}
-		b.index[sum] = packLoc{seg: n, off: off + packHeaderLen, size: size}
+		found[sum] = packLoc{seg: n, off: off + packHeaderLen, size: size}
 		off = end
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for sum, loc := range found {
+		if cur, ok := b.index[sum]; !ok || cur.seg <= loc.seg {
+			b.index[sum] = loc
+		}
+	}
+	b.scanned[n] = off
+	return nil
+}
+
+// refresh indexes what other processes sharing the blob directory appended
+// since the last look: new segments, and records added to those already
+// seen. It runs when a blob is not found, before the answer is "absent".
+func (b *blobStore) refresh() error {
+	b.refreshMu.Lock()
+	defer b.refreshMu.Unlock()
+	entries, err := os.ReadDir(filepath.Join(b.dir, packsDir))
+	if err != nil {
+		return fmt.Errorf("store: reading blob directory: %w", err)
+	}
+	for _, e := range entries {
+		n, ok := segmentNumber(e.Name())
+		if !ok {
+			continue
+		}
+		b.mu.Lock()
+		own := b.own[n]
+		b.mu.Unlock()
+		if own {
+			continue // indexed as it was written
+		}
+		if err := b.indexSegment(n); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -279,22 +325,26 @@ func (b *blobStore) PutAll(ctx context.Context, data ...[]byte) ([]string, error
 
 // present reports whether a packed copy of sum is stored and matches its
 // hash (so a Put of damaged content writes it again), with its record's
-// append number.
+// append number. A copy in a segment of an earlier run or of another
+// process sharing the directory is fsynced here before it counts: its
+// writer may not have done so yet.
 func (b *blobStore) present(sum [sha256.Size]byte) (uint64, bool) {
 	b.mu.Lock()
 	loc, ok := b.index[sum]
+	own := b.own[loc.seg]
 	b.mu.Unlock()
 	if !ok {
 		return 0, false
 	}
-	if _, err := b.readPacked(loc, sum); err != nil {
+	if _, err := b.readPacked(loc, sum, !own); err != nil {
 		return 0, false
 	}
 	return loc.seq, true
 }
 
-// readPacked reads the blob at loc and checks it against sum.
-func (b *blobStore) readPacked(loc packLoc, sum [sha256.Size]byte) ([]byte, error) {
+// readPacked reads the blob at loc and checks it against sum; with sync,
+// it fsyncs the segment too.
+func (b *blobStore) readPacked(loc packLoc, sum [sha256.Size]byte, sync bool) ([]byte, error) {
 	f, err := os.Open(b.segmentPath(loc.seg))
 	if err != nil {
 		return nil, fmt.Errorf("store: reading blob: %w", err)
@@ -306,6 +356,11 @@ func (b *blobStore) readPacked(loc packLoc, sum [sha256.Size]byte) ([]byte, erro
 	}
 	if sha256.Sum256(data) != sum {
 		return nil, fmt.Errorf("%w: blob %x does not match its hash", ErrCorrupt, sum)
+	}
+	if sync {
+		if err := f.Sync(); err != nil {
+			return nil, fmt.Errorf("store: syncing blob segment: %w", err)
+		}
 	}
 	return data, nil
 }
@@ -380,12 +435,23 @@ func (b *blobStore) rotate() error {
 		}
 		b.file = nil
 	}
+	// O_EXCL: a process sharing the directory that took the number first
+	// keeps its segment, and this one takes the next free number.
+	var f *os.File
 	n := b.next
-	f, err := os.OpenFile(b.segmentPath(n), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("store: creating blob segment: %w", err)
+	for {
+		var err error
+		f, err = os.OpenFile(b.segmentPath(n), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) || n-b.next >= 1000 {
+			return fmt.Errorf("store: creating blob segment: %w", err)
+		}
+		n++
 	}
 	b.next = n + 1 // a failure below leaves an empty segment, skipped
+	b.own[n] = true
 	if err := syncDir(filepath.Join(b.dir, packsDir)); err != nil {
 		_ = f.Close() // the directory sync error is the one to report
 		return err
@@ -487,10 +553,16 @@ func (b *blobStore) Get(ctx context.Context, hash string) ([]byte, error) {
 		return nil, ErrClosed
 	}
 	if ok {
-		return b.readPacked(loc, sum)
+		return b.readPacked(loc, sum, false)
 	}
 	data, err := os.ReadFile(b.path(hash))
 	if errors.Is(err, fs.ErrNotExist) {
+		if loc, ok, err := b.refreshed(sum); err != nil || ok {
+			if err != nil {
+				return nil, err
+			}
+			return b.readPacked(loc, sum, false)
+		}
 		return nil, notFound("blob", hash)
 	}
 	if err != nil {
@@ -525,12 +597,24 @@ func (b *blobStore) Has(ctx context.Context, hash string) (bool, error) {
 	}
 	_, err := os.Stat(b.path(hash))
 	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
+		_, ok, err := b.refreshed(sum)
+		return ok, err
 	}
 	if err != nil {
 		return false, fmt.Errorf("store: reading blob: %w", err)
 	}
 	return true, nil
+}
+
+// refreshed refreshes the index (see refresh) and looks sum up again.
+func (b *blobStore) refreshed(sum [sha256.Size]byte) (packLoc, bool, error) {
+	if err := b.refresh(); err != nil {
+		return packLoc{}, false, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	loc, ok := b.index[sum]
+	return loc, ok, nil
 }
 
 // close closes the active segment; later calls fail with ErrClosed.

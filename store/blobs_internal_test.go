@@ -251,6 +251,43 @@ func TestBlobsConcurrentRotation(t *testing.T) {
 	requireBlobs(t, r, want)
 }
 
+// TestBlobsSharedDirectory: two stores on one blob directory (cluster nodes
+// sharing it) never write the same segment, and each finds what the other
+// appended, also to a segment it had already read.
+func TestBlobsSharedDirectory(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, err := newBlobStore(dir)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, a.close()) }()
+	bs, err := newBlobStore(dir)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, bs.close()) }()
+
+	x, err := a.Put(ctx, blobOf(1, 500))
+	require.NoError(t, err)
+	requireBlobs(t, bs, map[string][]byte{x: blobOf(1, 500)})
+	// The same content is not written again by the other store.
+	again, err := bs.Put(ctx, blobOf(1, 500))
+	require.NoError(t, err)
+	require.Equal(t, x, again)
+	assert.Len(t, segments(t, dir), 1)
+
+	y, err := bs.Put(ctx, blobOf(2, 700))
+	require.NoError(t, err)
+	assert.Len(t, segments(t, dir), 2, "the second store took the next segment")
+	z, err := a.Put(ctx, blobOf(3, 900))
+	require.NoError(t, err)
+	ok, err := bs.Has(ctx, z)
+	require.NoError(t, err)
+	assert.True(t, ok, "a record appended to a segment already read")
+	requireBlobs(t, a, map[string][]byte{x: blobOf(1, 500), y: blobOf(2, 700), z: blobOf(3, 900)})
+	requireBlobs(t, bs, map[string][]byte{x: blobOf(1, 500), y: blobOf(2, 700), z: blobOf(3, 900)})
+	_, err = bs.Get(ctx, fmt.Sprintf("%x", sha256.Sum256([]byte("absent"))))
+	require.ErrorIs(t, err, ErrNotFound)
+}
+
 // TestBlobsFiles: blobs stored as files (large ones, and those written
 // before pack segments) are served and verified.
 func TestBlobsFiles(t *testing.T) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -15,7 +16,10 @@ import (
 // computes an entry's key when a search compares it, so an index entry costs
 // one 16-byte slot (go-immutable-radix, measured, costs about 430 bytes).
 // Inner nodes keep their separator keys, so a search builds keys only in the
-// one leaf it reaches.
+// one leaf it reaches; they also keep the first eight bytes of each key as a
+// number (pfx), and so do the leaves of a primary index, so most comparisons
+// read one word of a packed array instead of following pointers to the key
+// or the record.
 //
 // Versions share nodes. Every tree value carries an owner tag; a node may be
 // changed in place only by the tree that owns it, any other tree copies it
@@ -23,10 +27,11 @@ import (
 // tag, so the committed trees it started from, which readers may be walking,
 // never change.
 type btree struct {
-	root  *node
-	owner uint64
-	keys  entryKeys
-	n     int
+	root    *node
+	owner   uint64
+	keys    entryKeys
+	n       int
+	leafPfx bool // leaves keep the prefixes of their entries' keys
 }
 
 // entryKeys gives the keys of a tree's entries.
@@ -45,7 +50,20 @@ type node struct {
 	owner    uint64
 	items    []any
 	keys     []key
+	pfx      []uint64 // prefix of keys[i] (inner), of items[i]'s key (leaf with leafPfx)
 	children []*node
+}
+
+// prefix returns the first eight bytes of k, big-endian, zero-padded. Keys
+// whose prefixes differ compare as their prefixes do; equal prefixes say
+// nothing.
+func prefix(k key) uint64 {
+	if len(k) >= 8 {
+		return binary.BigEndian.Uint64(k)
+	}
+	var b [8]byte
+	copy(b[:], k)
+	return binary.BigEndian.Uint64(b[:])
 }
 
 // nodeMax is the most entries a leaf, or children an inner node, holds.
@@ -59,14 +77,14 @@ var scratch = sync.Pool{New: func() any { b := make(key, 0, 128); return &b }}
 
 func newOwner() uint64 { return owners.Add(1) }
 
-func newBTree(keys entryKeys) *btree {
-	return &btree{owner: newOwner(), keys: keys}
+func newBTree(keys entryKeys, leafPfx bool) *btree {
+	return &btree{owner: newOwner(), keys: keys, leafPfx: leafPfx}
 }
 
 // fork returns a tree that shares every node with t and copies what it
 // changes; t itself stays as it is.
 func (t *btree) fork() *btree {
-	return &btree{root: t.root, owner: newOwner(), keys: t.keys, n: t.n}
+	return &btree{root: t.root, owner: newOwner(), keys: t.keys, n: t.n, leafPfx: t.leafPfx}
 }
 
 // Len returns the number of entries.
@@ -82,31 +100,50 @@ func (n *node) size() int {
 	return len(n.children)
 }
 
+// compareAt compares the key of leaf entry i with k (whose prefix is kp).
+func (t *btree) compareAt(n *node, i int, k key, kp uint64, buf *key) int {
+	if n.pfx != nil {
+		if p := n.pfx[i]; p != kp {
+			if p < kp {
+				return -1
+			}
+			return 1
+		}
+	}
+	return t.keys.compare(n.items[i], k, buf)
+}
+
 // lowerBound returns the first position in a leaf whose key is not less than
 // k, and whether that key equals k. buf is scratch space.
-func (t *btree) lowerBound(items []any, k key, buf *key) (int, bool) {
-	lo, hi := 0, len(items)
+func (t *btree) lowerBound(n *node, k key, kp uint64, buf *key) (int, bool) {
+	lo, hi := 0, len(n.items)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if t.keys.compare(items[m], k, buf) < 0 {
+		if t.compareAt(n, m, k, kp, buf) < 0 {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	if lo == len(items) {
+	if lo == len(n.items) {
 		return lo, false
 	}
-	return lo, t.keys.compare(items[lo], k, buf) == 0
+	return lo, t.compareAt(n, lo, k, kp, buf) == 0
 }
 
-// route returns the child of an inner node that may hold k: the last one
-// whose lower bound is not greater than k (the first child otherwise).
-func route(n *node, k key) int {
+// route returns the child of an inner node that may hold k (prefix kp): the
+// last one whose lower bound is not greater than k (the first otherwise).
+func route(n *node, k key, kp uint64) int {
 	lo, hi := 1, len(n.keys)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if bytes.Compare(k, n.keys[m]) < 0 {
+		var less bool
+		if p := n.pfx[m]; p != kp {
+			less = kp < p
+		} else {
+			less = bytes.Compare(k, n.keys[m]) < 0
+		}
+		if less {
 			hi = m
 		} else {
 			lo = m + 1
@@ -121,11 +158,12 @@ func (t *btree) Get(k key) (any, bool) {
 	if n == nil {
 		return nil, false
 	}
+	kp := prefix(k)
 	for !n.leaf() {
-		n = n.children[route(n, k)]
+		n = n.children[route(n, k, kp)]
 	}
 	buf := scratch.Get().(*key)
-	i, ok := t.lowerBound(n.items, k, buf)
+	i, ok := t.lowerBound(n, k, kp, buf)
 	scratch.Put(buf)
 	if !ok {
 		return nil, false
@@ -139,7 +177,7 @@ func (t *btree) own(np **node) *node {
 	if n.owner == t.owner {
 		return n
 	}
-	c := &node{owner: t.owner, items: slices.Clone(n.items)}
+	c := &node{owner: t.owner, items: slices.Clone(n.items), pfx: slices.Clone(n.pfx)}
 	if n.children != nil {
 		c.keys = slices.Clone(n.keys)
 		c.children = slices.Clone(n.children)
@@ -151,17 +189,21 @@ func (t *btree) own(np **node) *node {
 // Set inserts e, whose key is k, replacing the entry with the same key; it
 // returns the replaced entry.
 func (t *btree) Set(k key, e any) (any, bool) {
+	kp := prefix(k)
 	if t.root == nil {
 		t.root = &node{owner: t.owner, items: []any{e}}
+		if t.leafPfx {
+			t.root.pfx = []uint64{kp}
+		}
 		t.n = 1
 		return nil, false
 	}
 	buf := scratch.Get().(*key)
-	old, replaced, sep, right := t.insert(&t.root, k, e, buf)
+	old, replaced, sep, right := t.insert(&t.root, k, kp, e, buf)
 	scratch.Put(buf)
 	if right != nil {
 		left := t.root
-		t.root = &node{owner: t.owner, keys: []key{nil, sep}, children: []*node{left, right}}
+		t.root = &node{owner: t.owner, keys: []key{nil, sep}, pfx: []uint64{0, prefix(sep)}, children: []*node{left, right}}
 	}
 	if !replaced {
 		t.n++
@@ -171,10 +213,10 @@ func (t *btree) Set(k key, e any) (any, bool) {
 
 // insert puts e under *np. When the node splits it returns the new right
 // half and its lower bound.
-func (t *btree) insert(np **node, k key, e any, buf *key) (old any, replaced bool, sep key, right *node) {
+func (t *btree) insert(np **node, k key, kp uint64, e any, buf *key) (old any, replaced bool, sep key, right *node) {
 	n := *np
 	if n.leaf() {
-		i, found := t.lowerBound(n.items, k, buf)
+		i, found := t.lowerBound(n, k, kp, buf)
 		switch {
 		case found:
 			n = t.own(np)
@@ -183,26 +225,38 @@ func (t *btree) insert(np **node, k key, e any, buf *key) (old any, replaced boo
 			return old, true, nil, nil
 		case n.owner == t.owner:
 			n.items = slices.Insert(n.items, i, e)
+			if t.leafPfx {
+				n.pfx = slices.Insert(n.pfx, i, kp)
+			}
 		default: // copy and insert in one exactly sized slice
-			items := make([]any, len(n.items)+1)
-			copy(items, n.items[:i])
-			items[i] = e
-			copy(items[i+1:], n.items[i:])
-			n = &node{owner: t.owner, items: items}
+			n = &node{owner: t.owner, items: insertCopy(n.items, i, e)}
+			if t.leafPfx {
+				n.pfx = insertCopy((*np).pfx, i, kp)
+			}
 			*np = n
 		}
 		sep, right = t.split(n)
 		return nil, false, sep, right
 	}
 	n = t.own(np)
-	i := route(n, k)
-	old, replaced, csep, r := t.insert(&n.children[i], k, e, buf)
+	i := route(n, k, kp)
+	old, replaced, csep, r := t.insert(&n.children[i], k, kp, e, buf)
 	if r != nil {
 		n.children = slices.Insert(n.children, i+1, r)
 		n.keys = slices.Insert(n.keys, i+1, csep)
+		n.pfx = slices.Insert(n.pfx, i+1, prefix(csep))
 	}
 	sep, right = t.split(n)
 	return old, replaced, sep, right
+}
+
+// insertCopy returns s with v inserted at i, in a new exactly sized slice.
+func insertCopy[T any](s []T, i int, v T) []T {
+	out := make([]T, len(s)+1)
+	copy(out, s[:i])
+	out[i] = v
+	copy(out[i+1:], s[i:])
+	return out
 }
 
 // split halves n when it is over the maximum and returns the new right half
@@ -216,10 +270,15 @@ func (t *btree) split(n *node) (key, *node) {
 	if n.leaf() {
 		r := &node{owner: t.owner, items: slices.Clone(n.items[h:])}
 		n.items = slices.Clone(n.items[:h])
+		if n.pfx != nil {
+			r.pfx = slices.Clone(n.pfx[h:])
+			n.pfx = slices.Clone(n.pfx[:h])
+		}
 		return t.keys.entryKey(nil, r.items[0]), r
 	}
-	r := &node{owner: t.owner, keys: slices.Clone(n.keys[h:]), children: slices.Clone(n.children[h:])}
+	r := &node{owner: t.owner, keys: slices.Clone(n.keys[h:]), pfx: slices.Clone(n.pfx[h:]), children: slices.Clone(n.children[h:])}
 	n.keys = slices.Clone(n.keys[:h])
+	n.pfx = slices.Clone(n.pfx[:h])
 	n.children = slices.Clone(n.children[:h])
 	sep := r.keys[0]
 	r.keys[0] = nil
@@ -233,7 +292,7 @@ func (t *btree) Delete(k key) (any, bool) {
 		return nil, false
 	}
 	buf := scratch.Get().(*key)
-	t.remove(&t.root, k, buf)
+	t.remove(&t.root, k, prefix(k), buf)
 	scratch.Put(buf)
 	t.n--
 	for t.root != nil && !t.root.leaf() && len(t.root.children) == 1 {
@@ -247,29 +306,33 @@ func (t *btree) Delete(k key) (any, bool) {
 
 // remove deletes k, known to be present, under *np. Empty nodes are dropped
 // from their parent; nodes are not merged.
-func (t *btree) remove(np **node, k key, buf *key) {
+func (t *btree) remove(np **node, k key, kp uint64, buf *key) {
 	n := t.own(np)
 	if n.leaf() {
-		i, _ := t.lowerBound(n.items, k, buf)
+		i, _ := t.lowerBound(n, k, kp, buf)
 		n.items = slices.Delete(n.items, i, i+1)
+		if n.pfx != nil {
+			n.pfx = slices.Delete(n.pfx, i, i+1)
+		}
 		return
 	}
-	i := route(n, k)
-	t.remove(&n.children[i], k, buf)
+	i := route(n, k, kp)
+	t.remove(&n.children[i], k, kp, buf)
 	if n.children[i].size() == 0 {
 		n.children = slices.Delete(n.children, i, i+1)
 		n.keys = slices.Delete(n.keys, i, i+1)
+		n.pfx = slices.Delete(n.pfx, i, i+1)
 		if len(n.keys) > 0 {
-			n.keys[0] = nil
+			n.keys[0], n.pfx[0] = nil, 0
 		}
 	}
 }
 
 // buildBTree makes a tree of entries with full nodes from their keys in
-// strictly increasing order. The leaves share the backing array of entries,
-// which must not change after.
-func buildBTree(ek entryKeys, entries []any, keys func(i int) key) *btree {
-	t := newBTree(ek)
+// strictly increasing order (keys(i) is the key of entries[i]). The leaves
+// share the backing array of entries, which must not change after.
+func buildBTree(ek entryKeys, leafPfx bool, entries []any, keys func(i int) key) *btree {
+	t := newBTree(ek, leafPfx)
 	t.n = len(entries)
 	if len(entries) == 0 {
 		return t
@@ -282,17 +345,24 @@ func buildBTree(ek entryKeys, entries []any, keys func(i int) key) *btree {
 	level := make([]built, 0, (len(entries)+nodeMax-1)/nodeMax)
 	for i := 0; i < len(entries); i += nodeMax {
 		j := min(i+nodeMax, len(entries))
-		level = append(level, built{&node{owner: owner, items: entries[i:j:j]}, bytes.Clone(keys(i))})
+		leaf := &node{owner: owner, items: entries[i:j:j]}
+		if leafPfx {
+			leaf.pfx = make([]uint64, j-i)
+			for x := i; x < j; x++ {
+				leaf.pfx[x-i] = prefix(keys(x))
+			}
+		}
+		level = append(level, built{leaf, bytes.Clone(keys(i))})
 	}
 	for len(level) > 1 {
 		up := make([]built, 0, (len(level)+nodeMax-1)/nodeMax)
 		for i := 0; i < len(level); i += nodeMax {
 			j := min(i+nodeMax, len(level))
-			in := &node{owner: owner, keys: make([]key, j-i), children: make([]*node, j-i)}
+			in := &node{owner: owner, keys: make([]key, j-i), pfx: make([]uint64, j-i), children: make([]*node, j-i)}
 			for c, b := range level[i:j] {
 				in.children[c] = b.n
 				if c > 0 {
-					in.keys[c] = b.low
+					in.keys[c], in.pfx[c] = b.low, prefix(b.low)
 				}
 			}
 			up = append(up, built{in, level[i].low})
@@ -332,12 +402,13 @@ func (c *treeCursor) SeekGE(k key) bool {
 	if n == nil {
 		return false
 	}
+	kp := prefix(k)
 	for !n.leaf() {
-		i := route(n, k)
+		i := route(n, k, kp)
 		c.stack = append(c.stack, frame{n, i})
 		n = n.children[i]
 	}
-	i, _ := c.t.lowerBound(n.items, k, &c.buf)
+	i, _ := c.t.lowerBound(n, k, kp, &c.buf)
 	c.stack = append(c.stack, frame{n, i})
 	if i < len(n.items) {
 		return true

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -54,10 +55,14 @@ func checkTree(t *testing.T, tr *btree, m model) {
 // to a tree and checks it against a sorted list after each step; forks
 // taken along the way must keep the content they had.
 func TestBTreeAgainstModel(t *testing.T) {
-	for _, size := range []int{10, 300, 5000} {
-		t.Run(fmt.Sprint(size), func(t *testing.T) {
+	for _, c := range []struct {
+		size    int
+		leafPfx bool
+	}{{10, false}, {300, false}, {5000, false}, {300, true}, {5000, true}} {
+		size := c.size
+		t.Run(fmt.Sprintf("%d/leafPfx=%v", size, c.leafPfx), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(size), 7))
-			tr := newBTree(strKey)
+			tr := newBTree(strKey, c.leafPfx)
 			var m model
 			type frozen struct {
 				tr *btree
@@ -65,7 +70,9 @@ func TestBTreeAgainstModel(t *testing.T) {
 			}
 			var forks []frozen
 			for step := range size * 4 {
-				s := fmt.Sprintf("k%06d", rng.IntN(size))
+				// Keys longer than eight bytes share prefixes, so the
+				// comparisons past the prefix are exercised too.
+				s := fmt.Sprintf("key-%06d", rng.IntN(size))
 				i, found := m.find(s)
 				switch rng.IntN(3) {
 				case 0, 1:
@@ -116,12 +123,16 @@ func TestBTreeSeek(t *testing.T) {
 		m = append(m, e)
 		entries = append(entries, e)
 	}
-	built := buildBTree(strKey, entries, func(i int) key { return key(m[i].s) })
-	inserted := newBTree(strKey)
-	for _, e := range rand.New(rand.NewPCG(1, 1)).Perm(len(m)) {
-		inserted.Set(key(m[e].s), m[e])
+	trees := map[string]*btree{}
+	for _, leafPfx := range []bool{false, true} {
+		trees[fmt.Sprintf("built/leafPfx=%v", leafPfx)] = buildBTree(strKey, leafPfx, entries, func(i int) key { return key(m[i].s) })
+		inserted := newBTree(strKey, leafPfx)
+		for _, e := range rand.New(rand.NewPCG(1, 1)).Perm(len(m)) {
+			inserted.Set(key(m[e].s), m[e])
+		}
+		trees[fmt.Sprintf("inserted/leafPfx=%v", leafPfx)] = inserted
 	}
-	for name, tr := range map[string]*btree{"built": built, "inserted": inserted} {
+	for name, tr := range trees {
 		t.Run(name, func(t *testing.T) {
 			checkTree(t, tr, m)
 			for _, probe := range []string{"", "a", "k0000", "k0001", "k0998", "k0999", "k1000", "k1998", "k1999", "z"} {
@@ -149,7 +160,7 @@ func TestBTreeSeek(t *testing.T) {
 // TestBTreeEmptiesAndRegrows deletes everything, in random order, then
 // inserts again.
 func TestBTreeEmptiesAndRegrows(t *testing.T) {
-	tr := newBTree(strKey)
+	tr := newBTree(strKey, true)
 	rng := rand.New(rand.NewPCG(3, 3))
 	for range 2 {
 		perm := rng.Perm(3000)
@@ -187,4 +198,17 @@ func FuzzCompareText(f *testing.F) {
 		want := bytes.Compare(newKey().str(s), k)
 		require.Equal(t, want, compareText(s, k))
 	})
+}
+
+// TestPrefixOrder checks that keys whose prefixes differ compare as their
+// prefixes do.
+func TestPrefixOrder(t *testing.T) {
+	keys := []key{nil, {0}, {0, 0}, {1}, key("a"), key("a\x00"), key("a\x00b"), key("ab"), key("abcdefgh"), key("abcdefgh\x00"), key("abcdefgi"), {0xff}}
+	for _, a := range keys {
+		for _, b := range keys {
+			if pa, pb := prefix(a), prefix(b); pa != pb {
+				assert.Equal(t, bytes.Compare(a, b) < 0, pa < pb, "%q %q", a, b)
+			}
+		}
+	}
 }

@@ -131,7 +131,7 @@ func newDB(s *dbSchema) *db {
 	for i, t := range s.tables {
 		r.tables[i] = make([]*btree, len(t.indexes))
 		for j, ix := range t.indexes {
-			r.tables[i][j] = newBTree(ix)
+			r.tables[i][j] = newBTree(ix, ix.text != nil)
 		}
 	}
 	d.cur.Store(r)
@@ -542,7 +542,7 @@ func buildIndex(t *tableDef, j int, objs []any) (*btree, error) {
 	for i, e := range kept {
 		items[i] = e.e
 	}
-	return buildBTree(ix, items, func(i int) key { return key(arena[kept[i].off:kept[i].end]) }), nil
+	return buildBTree(ix, ix.text != nil, items, func(i int) key { return key(arena[kept[i].off:kept[i].end]) }), nil
 }
 
 // buildOrdered builds index j of t from the order a snapshot gave, checking
@@ -599,5 +599,5 @@ func buildOrdered(t *tableDef, j int, objs []any, o *snapOrder) (*btree, error) 
 	if want != len(items) {
 		return nil, bad("%d entries, the records have %d keys", len(items), want)
 	}
-	return buildBTree(ix, items, func(i int) key { return ix.entryKey(nil, items[i]) }), nil
+	return buildBTree(ix, ix.text != nil, items, func(i int) key { return ix.entryKey(nil, items[i]) }), nil
 }

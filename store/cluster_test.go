@@ -35,7 +35,7 @@ func TestCluster(t *testing.T) {
 	dirs := make([]string, size)
 	cfg := func(i int, ln net.Listener) store.Config {
 		return store.Config{Dir: dirs[i], NodeID: peers[i].ID, Peers: peers, Listener: ln,
-			HeartbeatTimeout: 300 * time.Millisecond, SnapshotThreshold: 64, TrailingLogs: 32}
+			HeartbeatTimeout: time.Second, SnapshotThreshold: 64, TrailingLogs: 32}
 	}
 	nodes := make([]*store.Node, size)
 	for i := range size {

@@ -64,7 +64,10 @@ func (s *state) applyEntry(index uint64, en *entry) (*Result, error) {
 		res.Outputs[i] = out
 	}
 	if en.IdempotencyKey != "" {
-		rec := &idempotencyRecord{Org: en.Org, Key: en.IdempotencyKey, Hash: hash, Result: *res, CreatedAt: index}
+		if err := pruneIdempotency(txn, en.At.Add(-IdempotencyWindow)); err != nil {
+			return nil, err
+		}
+		rec := &idempotencyRecord{Org: en.Org, Key: en.IdempotencyKey, Hash: hash, Result: *res, CreatedAt: index, At: en.At}
 		rec.Result.Outputs = append([]Output(nil), res.Outputs...)
 		if err := txn.Insert(tableIdempotency, rec); err != nil {
 			return nil, err
@@ -72,6 +75,27 @@ func (s *state) applyEntry(index uint64, en *entry) (*Result, error) {
 	}
 	txn.Commit()
 	return res, nil
+}
+
+// pruneIdempotency drops up to idempotencyPrune keys stored before cutoff.
+func pruneIdempotency(txn *dbTxn, cutoff time.Time) error {
+	it, err := txn.LowerBound(tableIdempotency, indexAt, newKey())
+	if err != nil {
+		return err
+	}
+	var old []any
+	for raw := it.Next(); raw != nil && len(old) < idempotencyPrune; raw = it.Next() {
+		if !raw.(*idempotencyRecord).At.Before(cutoff) {
+			break
+		}
+		old = append(old, raw)
+	}
+	for _, o := range old {
+		if err := txn.Delete(tableIdempotency, o); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // first returns the record under k in index, or nil.

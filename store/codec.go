@@ -70,6 +70,8 @@ type decoder struct {
 	// b that nothing changes afterwards (a snapshot restore gives every
 	// record its own).
 	alias bool
+	// v2 decodes a record as snapshot formats 1 and 2 wrote it.
+	v2 bool
 }
 
 func (d *decoder) fail(what string) {

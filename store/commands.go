@@ -50,7 +50,9 @@ type Batch struct {
 	Org string
 	// IdempotencyKey, when set, makes the batch apply once: the same key (in
 	// the same Org) with the same commands returns the first [Result]; with
-	// other commands, [ErrIdempotencyMismatch]. Empty for internal jobs.
+	// other commands, [ErrIdempotencyMismatch]. A key is kept for at least
+	// [IdempotencyWindow] after its batch; a retry after that may apply
+	// again. Empty for internal jobs.
 	IdempotencyKey string
 	// Fence, when set, makes the batch fail with [ErrLeaseLost] unless the
 	// lease still has this holder and epoch and has not expired.
@@ -58,6 +60,15 @@ type Batch struct {
 	// Commands are applied in order; later commands see earlier ones.
 	Commands []Command
 }
+
+// IdempotencyWindow is how long an idempotency key is kept at least. Older
+// keys are dropped, a few at a time, by later batches that carry a key
+// (their entry time decides, so every node drops the same ones).
+const IdempotencyWindow = 24 * time.Hour
+
+// idempotencyPrune is how many expired keys one batch with a key drops:
+// more than one, so the backlog shrinks while keys keep arriving.
+const idempotencyPrune = 4
 
 // Result is what a committed batch returns.
 type Result struct {

@@ -58,8 +58,8 @@
 //     [*AuditChainError], since replaying it no longer matches the recorded
 //     hash (the first such event is kept in the state as well).
 //
-// Idempotency keys are kept for good: TODO(#4) a retention command that
-// drops keys older than the longest client retry window.
+// Idempotency keys are kept for [IdempotencyWindow] at least; batches that
+// carry a key drop a few expired ones as they commit.
 //
 // The store does not decide transitions (package lifecycle does), does not
 // replicate blobs between cluster nodes (each node's blob directory must be

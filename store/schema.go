@@ -1,5 +1,7 @@
 package store
 
+import "time"
+
 // Tables. Grouped as Nomad's schema is: one constant per table, the index
 // names below it.
 const (
@@ -89,6 +91,10 @@ const (
 
 	// indexScopeNumber: receipts of a CRL scope by CRL number.
 	indexScopeNumber = "scope_number"
+
+	// indexAt: idempotency keys by entry time, oldest first, to drop the
+	// expired ones.
+	indexAt = "at"
 
 	// indexOpen: open issuance intents, oldest first, for the recovery job.
 	indexOpen = "open"
@@ -269,6 +275,7 @@ func schema() *dbSchema {
 		),
 		table(tableIdempotency,
 			index(indexID, obj(func(k key, o *idempotencyRecord) (key, bool) { return k.str(o.Org).str(o.Key), true })),
+			index(indexAt, obj(func(k key, o *idempotencyRecord) (key, bool) { return k.time(o.At).str(o.Org).str(o.Key), true })),
 		),
 		table(tableMeta,
 			idIndex(func(o *metaRecord) string { return o.Name }),
@@ -295,7 +302,8 @@ type idempotencyRecord struct {
 	Key       string
 	Hash      []byte
 	Result    Result
-	CreatedAt uint64 // commit index
+	CreatedAt uint64    // commit index
+	At        time.Time // entry time; zero for keys restored from format 1-2 snapshots
 }
 
 // metaRecord holds the store's counters (audit sequence and chain head).

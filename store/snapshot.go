@@ -80,6 +80,7 @@ func encIdempotency(e *encoder, v *idempotencyRecord) {
 		e.time(o.ExpiresAt)
 	}
 	e.u64(v.CreatedAt)
+	e.time(v.At)
 }
 
 func decIdempotency(d *decoder) idempotencyRecord {
@@ -92,6 +93,9 @@ func decIdempotency(d *decoder) idempotencyRecord {
 		}
 	}
 	r.CreatedAt = d.u64()
+	if !d.v2 {
+		r.At = d.time()
+	}
 	return r
 }
 
@@ -399,6 +403,12 @@ func readSnapshotSum(r io.Reader) (*state, uint64, []byte, error) {
 		u := tables[2]
 		u.dec = func(d *decoder) any { v := decUnitV1(d); return &v }
 		tables[2] = u
+	}
+	if ver < 3 {
+		// Idempotency records had no entry time before format 3.
+		ir := tables[17]
+		ir.dec = func(d *decoder) any { d.v2 = true; v := decIdempotency(d); return &v }
+		tables[17] = ir
 	}
 	// Records are decoded on the other CPUs while the stream is read; the
 	// state is used only once the checksum at the end matched.

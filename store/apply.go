@@ -120,14 +120,9 @@ type writer struct {
 
 func (w *writer) conflict(format string, args ...any) error { return conflict(w.cmd, format, args...) }
 
-// replace writes next over cur, the record with the same primary key (nil
-// when there is none): Insert drops every index entry of cur, the optional
-// ones next no longer has included.
-func (w *writer) replace(table string, cur, next any) error {
-	_ = cur
-	return w.insert(table, next)
-}
-
+// insert writes obj, replacing the record with the same primary key: the
+// tables drop every index entry of the old record, the optional ones obj no
+// longer has included.
 func (w *writer) insert(table string, obj any) error {
 	if err := w.txn.Insert(table, obj); err != nil {
 		return fmt.Errorf("store: writing %s: %w", table, err)
@@ -339,7 +334,7 @@ func (w *writer) putSession(c PutSession) error {
 	if cur == nil {
 		return w.insert(tableSessions, &s)
 	}
-	return w.replace(tableSessions, cur, &s)
+	return w.insert(tableSessions, &s)
 }
 
 func (w *writer) deleteSession(c DeleteSession) error {
@@ -420,7 +415,7 @@ func (w *writer) putHolder(c PutHolder) error {
 	}
 	h.Version = w.index
 	if cur != nil {
-		return w.replace(tableHolders, cur, &h)
+		return w.insert(tableHolders, &h)
 	}
 	return w.insert(tableHolders, &h)
 }
@@ -474,7 +469,7 @@ func (w *writer) putOrder(c PutOrder) error {
 	}
 	o.Version = w.index
 	if cur != nil {
-		return w.replace(tableOrders, cur, &o)
+		return w.insert(tableOrders, &o)
 	}
 	if err := w.insert(tableOrders, &o); err != nil {
 		return err
@@ -555,7 +550,7 @@ func (w *writer) syncSchedule(st *StatusRecord, hold time.Time) error {
 	if cur == nil {
 		return w.insert(tableSchedules, next)
 	}
-	return w.replace(tableSchedules, cur, next)
+	return w.insert(tableSchedules, next)
 }
 
 // scheduleOf returns the schedule an order in st should have (hold is the
@@ -737,7 +732,7 @@ func (w *writer) completeIntent(c CompleteIntent) error {
 		done.ProductID = p.ID
 		done.UpdatedAt = w.at
 		done.Version = w.index
-		if err := w.replace(tableIntents, in, &done); err != nil {
+		if err := w.insert(tableIntents, &done); err != nil {
 			return err
 		}
 	}
@@ -767,7 +762,7 @@ func (w *writer) abandonIntent(c AbandonIntent) error {
 	next.Reason = c.Reason
 	next.UpdatedAt = w.at
 	next.Version = w.index
-	return w.replace(tableIntents, in, &next)
+	return w.insert(tableIntents, &next)
 }
 
 func (w *writer) crl(s CRLScope) (*CRLRecord, error) {
@@ -827,7 +822,7 @@ func (w *writer) publishCRL(c PublishCRL) error {
 		done.PublishedAt = w.at
 		done.CRLNumber = c.Number
 		done.Version = w.index
-		if err := w.replace(tableChanges, ch, &done); err != nil {
+		if err := w.insert(tableChanges, &done); err != nil {
 			return err
 		}
 	}

@@ -149,7 +149,10 @@ type dbTxn struct {
 	done  bool
 }
 
-var errTxnDone = errors.New("store: transaction already ended")
+var (
+	errTxnDone = errors.New("store: transaction already ended")
+	errReadTxn = errors.New("store: write in a read transaction")
+)
 
 // Txn starts a transaction; a write transaction waits for the previous one
 // to end.
@@ -215,7 +218,10 @@ func (t *dbTxn) trees(ti int) []*btree {
 }
 
 func (t *dbTxn) writable(ti int) ([]*btree, error) {
-	if !t.write || t.done {
+	switch {
+	case !t.write:
+		return nil, errReadTxn
+	case t.done:
 		return nil, errTxnDone
 	}
 	if t.mod == nil {

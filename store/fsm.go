@@ -71,6 +71,13 @@ func (f *fsm) advance(index uint64) {
 	f.changed = make(chan struct{})
 }
 
+// dropPreloaded forgets a preloaded state Raft did not restore.
+func (f *fsm) dropPreloaded() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pre = nil
+}
+
 func (f *fsm) view() *view {
 	f.mu.RLock()
 	defer f.mu.RUnlock()

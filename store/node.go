@@ -242,6 +242,7 @@ func (n *Node) start(ctx context.Context) error {
 		}
 	}
 	r, err := raft.NewRaft(rc, n.fsm, w, w, snaps, n.trans)
+	n.fsm.dropPreloaded() // adopted by now, or not wanted
 	if err != nil {
 		if errors.Is(err, ErrVersion) || strings.Contains(err.Error(), ErrVersion.Error()) {
 			return fmt.Errorf("%w: %v", ErrVersion, err)

@@ -220,6 +220,23 @@ func requestKey(req *Request) (crypto.PublicKey, error) {
 	return csr.PublicKey, nil
 }
 
+// ParseCertificate parses a certificate, DER or PEM ("CERTIFICATE"). Errors
+// are [*FieldError]s on the field "certificate".
+func ParseCertificate(b []byte) (*x509.Certificate, error) {
+	der := b
+	if block, _ := pem.Decode(b); block != nil {
+		if block.Type != "CERTIFICATE" {
+			return nil, fieldErr("certificate", fmt.Sprintf("PEM block is %q, not CERTIFICATE", block.Type))
+		}
+		der = block.Bytes
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fieldErr("certificate", "is not an X.509 certificate: "+err.Error())
+	}
+	return cert, nil
+}
+
 // ParseCSR parses a PKCS #10 request (DER, or PEM "CERTIFICATE REQUEST"),
 // checks its self-signature (RFC 2986 §3: proof of possession) and applies
 // the key policy. Errors are [*FieldError]s on the field "CSR".

@@ -895,33 +895,57 @@ func (w *writer) sealAudit(c SealAudit) (Output, error) {
 	}
 	next := *m
 	for _, want := range c.Hashes {
-		seq := next.Aux + 1
-		ev, err := first[AuditEvent](w.txn, tableAudit, indexID, newKey().u64(seq))
+		ev, err := w.nextUnsealed(&next)
 		if err != nil {
 			return Output{}, err
-		}
-		if ev == nil {
-			return Output{}, fmt.Errorf("%w: audit event %d is missing", ErrCorrupt, seq)
 		}
 		// The proposer computed want from the same committed event, so a
 		// difference means the event was changed in the log since: the
 		// replay cannot be refused, so the break is recorded and the
 		// proposer's hash kept as the evidence.
 		if !bytes.Equal(ChainHash(next.Hash, ev), want) {
-			if err := w.recordAuditBreak(seq); err != nil {
+			if err := w.recordAuditBreak(ev.Seq); err != nil {
 				return Output{}, err
 			}
 		}
-		sealed := *ev
-		sealed.Hash = bytes.Clone(want)
-		sealed.Version = w.index
-		if err := w.insert(tableAudit, &sealed); err != nil {
+		if err := w.sealEvent(&next, ev, bytes.Clone(want)); err != nil {
 			return Output{}, err
 		}
-		next.Aux = seq
-		next.Hash = sealed.Hash
 	}
-	if err := w.insert(tableMeta, &next); err != nil {
+	return w.finishSeal(&next)
+}
+
+// nextUnsealed reads the first audit event after next's sealed range.
+func (w *writer) nextUnsealed(next *metaRecord) (*AuditEvent, error) {
+	seq := next.Aux + 1
+	ev, err := first[AuditEvent](w.txn, tableAudit, indexID, newKey().u64(seq))
+	if err != nil {
+		return nil, err
+	}
+	if ev == nil {
+		return nil, fmt.Errorf("%w: audit event %d is missing", ErrCorrupt, seq)
+	}
+	return ev, nil
+}
+
+// sealEvent writes ev with its chain hash and moves next's sealed range and
+// chain head past it.
+func (w *writer) sealEvent(next *metaRecord, ev *AuditEvent, hash []byte) error {
+	sealed := *ev
+	sealed.Hash = hash
+	sealed.Version = w.index
+	if err := w.insert(tableAudit, &sealed); err != nil {
+		return err
+	}
+	next.Aux = ev.Seq
+	next.Hash = hash
+	return nil
+}
+
+// finishSeal stores the audit counters after a seal and answers the last
+// sealed sequence number.
+func (w *writer) finishSeal(next *metaRecord) (Output, error) {
+	if err := w.insert(tableMeta, next); err != nil {
 		return Output{}, err
 	}
 	return Output{Number: next.Aux}, nil
@@ -943,27 +967,15 @@ func (w *writer) recordAuditBreak(seq uint64) error {
 func (w *writer) sealAuditV1(m *metaRecord, max uint32) (Output, error) {
 	next := *m
 	for next.Aux < next.Value && next.Aux-m.Aux < uint64(max) {
-		seq := next.Aux + 1
-		ev, err := first[AuditEvent](w.txn, tableAudit, indexID, newKey().u64(seq))
+		ev, err := w.nextUnsealed(&next)
 		if err != nil {
 			return Output{}, err
 		}
-		if ev == nil {
-			return Output{}, fmt.Errorf("%w: audit event %d is missing", ErrCorrupt, seq)
-		}
-		sealed := *ev
-		sealed.Hash = ChainHash(next.Hash, ev)
-		sealed.Version = w.index
-		if err := w.insert(tableAudit, &sealed); err != nil {
+		if err := w.sealEvent(&next, ev, ChainHash(next.Hash, ev)); err != nil {
 			return Output{}, err
 		}
-		next.Aux = seq
-		next.Hash = sealed.Hash
 	}
-	if err := w.insert(tableMeta, &next); err != nil {
-		return Output{}, err
-	}
-	return Output{Number: next.Aux}, nil
+	return w.finishSeal(&next)
 }
 
 func (w *writer) putEvidence(c PutEvidence) error {

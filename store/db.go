@@ -198,16 +198,16 @@ func (t *dbTxn) table(name string) (int, *tableDef, error) {
 	return i, t.db.schema.tables[i], nil
 }
 
-func (t *dbTxn) index(tableName, index string) (*btree, *indexDef, error) {
+func (t *dbTxn) index(tableName, index string) (*btree, *indexDef, int, error) {
 	ti, def, err := t.table(tableName)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	j, ok := def.byName[index]
 	if !ok {
-		return nil, nil, fmt.Errorf("store: no index %q on table %q", index, tableName)
+		return nil, nil, 0, fmt.Errorf("store: no index %q on table %q", index, tableName)
 	}
-	return t.trees(ti)[j], def.indexes[j], nil
+	return t.trees(ti)[j], def.indexes[j], ti, nil
 }
 
 func (t *dbTxn) trees(ti int) []*btree {
@@ -311,7 +311,7 @@ func unindex(def *tableDef, trees []*btree, old any) {
 
 // First returns the record whose key in index is k, or nil.
 func (t *dbTxn) First(tableName, index string, k key) (any, error) {
-	tr, _, err := t.index(tableName, index)
+	tr, _, _, err := t.index(tableName, index)
 	if err != nil {
 		return nil, err
 	}
@@ -377,7 +377,7 @@ func (t *dbTxn) ReverseLowerBound(tableName, index string, k key) (*iterator, er
 
 // Len returns the number of entries of an index.
 func (t *dbTxn) Len(tableName, index string) (int, error) {
-	tr, _, err := t.index(tableName, index)
+	tr, _, _, err := t.index(tableName, index)
 	if err != nil {
 		return 0, err
 	}
@@ -385,11 +385,11 @@ func (t *dbTxn) Len(tableName, index string) (int, error) {
 }
 
 func (t *dbTxn) iter(tableName, index string, prefix key) (*iterator, error) {
-	tr, ix, err := t.index(tableName, index)
+	tr, ix, ti, err := t.index(tableName, index)
 	if err != nil {
 		return nil, err
 	}
-	if ti := t.db.schema.byName[tableName]; t.mod != nil && t.mod[ti] != nil && !t.done {
+	if t.mod != nil && t.mod[ti] != nil && !t.done {
 		// The transaction may go on writing this tree: give it a new owner
 		// so that every node the cursor can reach is copied, not changed.
 		tr.owner = newOwner()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/registra-pki/registra/ca"
 	"github.com/registra-pki/registra/crl"
 )
 
@@ -87,7 +88,7 @@ certificate and exits 1 when it does not verify.`,
 				if err != nil {
 					return usagef("--issuer: %v", err)
 				}
-				cert, err := parseCertificate(b)
+				cert, err := ca.ParseCertificate(b)
 				if err != nil {
 					return usagef("--issuer: %v", err)
 				}
@@ -155,14 +156,6 @@ func parseCRL(b []byte) (*x509.RevocationList, error) {
 		return nil, fmt.Errorf("%w: not a CRL: %v", crl.ErrInvalidInput, err)
 	}
 	return rl, nil
-}
-
-// parseCertificate reads a DER or PEM certificate.
-func parseCertificate(b []byte) (*x509.Certificate, error) {
-	if blk, _ := pem.Decode(b); blk != nil {
-		b = blk.Bytes
-	}
-	return x509.ParseCertificate(b)
 }
 
 // summariseCRL counts rl's entries by reason code.

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"io"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -107,9 +106,9 @@ func readUploads(fs []kindFile) ([]recognition.Upload, error) {
 		if !f.file.IsSet {
 			continue
 		}
-		b := make([]byte, f.file.Size)
-		if _, err := io.ReadFull(f.file, b); err != nil {
-			return nil, badRequest("body."+string(f.kind), "cannot be read")
+		b, err := readFile("body."+string(f.kind), f.file)
+		if err != nil {
+			return nil, err
 		}
 		ups = append(ups, recognition.Upload{Kind: f.kind, Name: f.file.Filename, Data: b})
 	}

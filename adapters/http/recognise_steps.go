@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/x509"
-	"encoding/pem"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/registra-pki/registra"
 
+	"github.com/registra-pki/registra/ca"
 	"github.com/registra-pki/registra/recognition"
 )
 
@@ -208,7 +207,7 @@ func (a *API) routesRecogniseSteps() {
 			if err != nil {
 				return nil, err
 			}
-			cert, err := parseCertificate(raw)
+			cert, err := ca.ParseCertificate(raw)
 			if err != nil {
 				return nil, badRequest("operator_certificate", "is not an X.509 certificate (PEM or DER)")
 			}
@@ -327,12 +326,4 @@ func readFile(field string, f huma.FormFile) ([]byte, error) {
 		return nil, badRequest(field, "cannot be read")
 	}
 	return b, nil
-}
-
-// parseCertificate parses one certificate, PEM or DER.
-func parseCertificate(b []byte) (*x509.Certificate, error) {
-	if blk, _ := pem.Decode(b); blk != nil && blk.Type == "CERTIFICATE" {
-		b = blk.Bytes
-	}
-	return x509.ParseCertificate(b)
 }

@@ -109,7 +109,15 @@ type blobStore struct {
 	written uint64          // records appended
 	err     error           // sticky write error
 	closed  bool
+
+	// readers are segments kept open for reading, up to maxReaders:
+	// opening a segment costs more than reading a small blob from it.
+	readers map[uint32]*os.File
 }
+
+// maxReaders bounds the segments a blob store keeps open for reading; reads
+// from others open and close their segment.
+const maxReaders = 64
 
 var _ BlobStore = (*blobStore)(nil)
 
@@ -345,11 +353,13 @@ func (b *blobStore) present(sum [sha256.Size]byte) (uint64, bool) {
 // readPacked reads the blob at loc and checks it against sum; with sync,
 // it fsyncs the segment too.
 func (b *blobStore) readPacked(loc packLoc, sum [sha256.Size]byte, sync bool) ([]byte, error) {
-	f, err := os.Open(b.segmentPath(loc.seg))
+	f, kept, err := b.reader(loc.seg)
 	if err != nil {
 		return nil, fmt.Errorf("store: reading blob: %w", err)
 	}
-	defer f.Close() //nolint:errcheck // read only
+	if !kept {
+		defer f.Close() //nolint:errcheck // read only
+	}
 	data := make([]byte, loc.size)
 	if _, err := f.ReadAt(data, loc.off); err != nil {
 		return nil, fmt.Errorf("store: reading blob: %w", err)
@@ -363,6 +373,36 @@ func (b *blobStore) readPacked(loc packLoc, sum [sha256.Size]byte, sync bool) ([
 		}
 	}
 	return data, nil
+}
+
+// reader returns segment n open for reading, and whether the store keeps it
+// open (otherwise the caller closes it). A kept file is closed only by
+// close; a read racing that fails as a read from a closed file does.
+func (b *blobStore) reader(n uint32) (*os.File, bool, error) {
+	b.mu.Lock()
+	f, ok := b.readers[n]
+	b.mu.Unlock()
+	if ok {
+		return f, true, nil
+	}
+	f, err := os.Open(b.segmentPath(n))
+	if err != nil {
+		return nil, false, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if cur, ok := b.readers[n]; ok {
+		f.Close() //nolint:errcheck // read only; another reader kept its own
+		return cur, true, nil
+	}
+	if b.closed || len(b.readers) >= maxReaders {
+		return f, false, nil
+	}
+	if b.readers == nil {
+		b.readers = map[uint32]*os.File{}
+	}
+	b.readers[n] = f
+	return f, true, nil
 }
 
 // appendRecords appends the blobs data[i] for i in idx to the active
@@ -628,6 +668,10 @@ func (b *blobStore) close() error {
 	}
 	b.closed, b.err = true, ErrClosed
 	clear(b.index)
+	for _, f := range b.readers {
+		f.Close() //nolint:errcheck // read only
+	}
+	b.readers = nil
 	if b.file == nil {
 		return nil
 	}

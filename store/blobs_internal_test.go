@@ -337,3 +337,35 @@ func TestSegmentNumber(t *testing.T) {
 		})
 	}
 }
+
+// TestBlobsReaders: reads keep at most maxReaders segments open, serve
+// blobs from segments past that bound as well, and fail with ErrClosed once
+// the store is closed.
+func TestBlobsReaders(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b, err := newBlobStore(t.TempDir())
+	require.NoError(t, err)
+	b.segmentLimit = 1 // every append starts a segment
+	want := map[string][]byte{}
+	var first string
+	for i := range maxReaders + 8 {
+		data := blobOf(i, 100+i)
+		h, err := b.Put(ctx, data)
+		require.NoError(t, err)
+		want[h] = data
+		if i == 0 {
+			first = h
+		}
+	}
+	requireBlobs(t, b, want)
+	requireBlobs(t, b, want) // again, through kept and unkept readers alike
+	b.mu.Lock()
+	kept := len(b.readers)
+	b.mu.Unlock()
+	assert.Equal(t, maxReaders, kept)
+	require.NoError(t, b.close())
+	_, err = b.Get(ctx, first)
+	require.ErrorIs(t, err, ErrClosed)
+	assert.Nil(t, b.readers)
+}

@@ -178,6 +178,10 @@ func (w *writer) apply(c Command) (Output, error) {
 		return Output{}, w.putSession(c)
 	case DeleteSession:
 		return Output{}, w.deleteSession(c)
+	case PutStep:
+		return Output{}, w.putStep(c)
+	case DeleteSteps:
+		return Output{}, w.deleteSteps(c)
 	case PutOrder:
 		return Output{}, w.putOrder(c)
 	case ChangeStatus:
@@ -344,6 +348,36 @@ func (w *writer) deleteSession(c DeleteSession) error {
 	}
 	if err := w.txn.Delete(tableSessions, cur); err != nil {
 		return fmt.Errorf("store: deleting session: %w", err)
+	}
+	return nil
+}
+
+func (w *writer) putStep(c PutStep) error {
+	s := c.Step
+	if _, err := w.order(s.OrderID, s.OrgID); err != nil {
+		return err
+	}
+	if s.OperatorID != "" {
+		if err := w.operatorIn(s.OperatorID, s.OrgID); err != nil {
+			return err
+		}
+	}
+	return w.insert(tableSteps, &s)
+}
+
+func (w *writer) deleteSteps(c DeleteSteps) error {
+	it, err := w.txn.Get(tableSteps, indexID, newKey().str(c.OrderID))
+	if err != nil {
+		return err
+	}
+	var steps []any
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		steps = append(steps, raw)
+	}
+	for _, s := range steps {
+		if err := w.txn.Delete(tableSteps, s); err != nil {
+			return fmt.Errorf("store: deleting step: %w", err)
+		}
 	}
 	return nil
 }

@@ -48,6 +48,10 @@ func encCommand(e *encoder, c Command) {
 		e.u64(c.ExpectVersion)
 	case DeleteSession:
 		e.str(c.ID)
+	case PutStep:
+		encStep(e, &c.Step)
+	case DeleteSteps:
+		e.str(c.OrderID)
 	case PutOrder:
 		encOrder(e, &c.Order)
 		e.u64(c.ExpectVersion)
@@ -122,6 +126,10 @@ func decCommand(d *decoder) Command {
 		return PutSession{Session: decSession(d), ExpectVersion: d.u64()}
 	case DeleteSessionType:
 		return DeleteSession{ID: d.str()}
+	case PutStepType:
+		return PutStep{Step: decStep(d)}
+	case DeleteStepsType:
+		return DeleteSteps{OrderID: d.str()}
 	case PutOperatorType:
 		return PutOperator{Operator: decOperator(d), ExpectVersion: d.u64()}
 	case PutHolderType:

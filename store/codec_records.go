@@ -67,6 +67,21 @@ func decSession(d *decoder) Session {
 		ExpiresAt: d.time(), Version: d.u64()}
 }
 
+func encStep(e *encoder, v *StepRecord) {
+	e.str(v.OrderID)
+	e.str(v.Kind)
+	e.str(v.OrgID)
+	e.str(v.OperatorID)
+	e.str(v.Blob)
+	e.time(v.CreatedAt)
+	e.time(v.ExpiresAt)
+}
+
+func decStep(d *decoder) StepRecord {
+	return StepRecord{OrderID: d.str(), Kind: d.str(), OrgID: d.str(), OperatorID: d.str(), Blob: d.str(),
+		CreatedAt: d.time(), ExpiresAt: d.time()}
+}
+
 func encSchedule(e *encoder, v *Schedule) {
 	e.str(v.OrderID)
 	e.str(v.OrgID)

@@ -36,6 +36,9 @@ func goldenCommands() map[string]store.Command {
 		"PutSession": store.PutSession{Session: store.Session{ID: blob, OperatorID: "op-1", OrgID: "org-1", CreatedAt: at,
 			LastSeen: at.Add(time.Minute), ExpiresAt: far}, ExpectVersion: 6},
 		"DeleteSession": store.DeleteSession{ID: blob},
+		"PutStep": store.PutStep{Step: store.StepRecord{OrderID: "ord-1", Kind: "form_signature", OrgID: "org-1", OperatorID: "op-1",
+			Blob: blob, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}},
+		"DeleteSteps": store.DeleteSteps{OrderID: "ord-1"},
 		"PutOperator": store.PutOperator{Operator: store.Operator{ID: "op-1", OrgID: "org-1", UnitID: "unit-1", Username: "mrossi",
 			Name: "Mario Rossi", Email: "m.rossi@example.it", Role: "rao", CreatedAt: at}},
 		"PutHolder": store.PutHolder{Holder: store.HolderIdentity{ID: "h-1", UserID: "u-1", TaxCode: "DNNGRL63A12H501X",
@@ -78,7 +81,7 @@ func TestCommandEncodingGolden(t *testing.T) {
 	cmds := goldenCommands()
 	// Every message type has one, except the retired PutUnitV1Type and
 	// SealAuditV1Type (TestDecodeRetiredCommands).
-	require.Len(t, cmds, int(store.SealAuditType)-2, "one golden command per message type")
+	require.Len(t, cmds, int(store.DeleteStepsType)-2, "one golden command per message type")
 	for name, c := range cmds {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

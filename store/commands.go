@@ -34,6 +34,8 @@ const (
 	PutSessionType       MessageType = 22
 	DeleteSessionType    MessageType = 23
 	SealAuditType        MessageType = 24
+	PutStepType          MessageType = 25
+	DeleteStepsType      MessageType = 26
 )
 
 // Command is one typed write of a [Batch]. The set of commands is closed: only
@@ -134,6 +136,19 @@ type PutSession struct {
 // (logout is idempotent).
 type DeleteSession struct {
 	ID string
+}
+
+// PutStep records a recognition step of an order, replacing the order's
+// step of the same kind. The order must exist in the step's organisation,
+// and the operator, when named, too.
+type PutStep struct {
+	Step StepRecord
+}
+
+// DeleteSteps drops every step of an order: its recognition is recorded,
+// or its steps expired. An order without steps is not an error.
+type DeleteSteps struct {
+	OrderID string
 }
 
 // PutHolder creates (ExpectVersion zero) or replaces a holder identity. Its
@@ -286,6 +301,12 @@ func (PutSession) MessageType() MessageType { return PutSessionType }
 func (DeleteSession) MessageType() MessageType { return DeleteSessionType }
 
 // MessageType implements [Command].
+func (PutStep) MessageType() MessageType { return PutStepType }
+
+// MessageType implements [Command].
+func (DeleteSteps) MessageType() MessageType { return DeleteStepsType }
+
+// MessageType implements [Command].
 func (PutHolder) MessageType() MessageType { return PutHolderType }
 
 // MessageType implements [Command].
@@ -345,6 +366,8 @@ func (PutHolder) command()        {}
 func (PutCredentials) command()   {}
 func (PutSession) command()       {}
 func (DeleteSession) command()    {}
+func (PutStep) command()          {}
+func (DeleteSteps) command()      {}
 func (PutOrder) command()         {}
 func (ChangeStatus) command()     {}
 func (PrepareIntent) command()    {}

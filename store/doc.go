@@ -2,8 +2,8 @@
 // unit trees, operators with their sealed credentials and sessions, holder
 // identities, orders, products, status changes with their SLA
 // deadlines, CRL entries and numbers, publication receipts, evidence and
-// envelope references, issuance intents, leases and the hash-chained audit
-// trail.
+// envelope references, the applicants' recognition steps in progress,
+// issuance intents, leases and the hash-chained audit trail.
 //
 // # Shape
 //

@@ -359,6 +359,21 @@ type Session struct {
 	Version    uint64
 }
 
+// StepRecord is what an applicant's recognition step produced (the signed
+// request form, a video provider's session record), kept in blobs until the
+// order's recognition is recorded or the step expires. An order has at most
+// one step of each kind; OperatorID is the operator who took the step, or
+// empty when the step came from a provider itself.
+type StepRecord struct {
+	OrderID    string
+	Kind       string
+	OrgID      string
+	OperatorID string
+	Blob       string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+}
+
 // Schedule is the narrow record of an order's time-driven events, kept by
 // the store in step with the status and the product: HoldUntil while the
 // order is suspended with an end date, NotAfter (the earliest notAfter of

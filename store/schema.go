@@ -25,6 +25,7 @@ const (
 	tableCredentials   = "credentials"
 	tableSessions      = "sessions"
 	tableSchedules     = "schedules"
+	tableSteps         = "steps"
 	tableMeta          = "meta"
 )
 
@@ -101,7 +102,8 @@ const (
 
 	// indexOperator: an operator's sessions (operator, id), to end them.
 	indexOperator = "operator"
-	// indexExpires: sessions by absolute end (expiry, id), for the cleanup.
+	// indexExpires: sessions and recognition steps by their end (expiry,
+	// id), for the cleanup.
 	indexExpires = "expires"
 
 	// indexHoldUntil: suspended orders by suspension end (end, order), for
@@ -271,6 +273,12 @@ func schema() *dbSchema {
 			})),
 			index(indexNotAfter, obj(func(k key, o *Schedule) (key, bool) {
 				return k.time(o.NotAfter).str(o.OrderID), !o.NotAfter.IsZero()
+			})),
+		),
+		table(tableSteps,
+			index(indexID, obj(func(k key, o *StepRecord) (key, bool) { return k.str(o.OrderID).str(o.Kind), true })),
+			index(indexExpires, obj(func(k key, o *StepRecord) (key, bool) {
+				return k.time(o.ExpiresAt).str(o.OrderID).str(o.Kind), true
 			})),
 		),
 		table(tableIdempotency,

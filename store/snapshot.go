@@ -28,7 +28,7 @@ import (
 // that the keys strictly increase and that no record is missing.
 const (
 	snapshotMagic   = "RGSTRSNP"
-	snapshotVersion = 3 // 2: units have a parent; credentials, sessions and schedules. 3: index orders
+	snapshotVersion = 4 // 2: units have a parent; credentials, sessions and schedules. 3: index orders. 4: recognition steps
 	indexBlockTag   = 0x80
 )
 
@@ -66,6 +66,7 @@ func snapTables() []snapTable {
 		{19, tableCredentials, func(e *encoder, o any) { encCredentials(e, o.(*Credentials)) }, func(d *decoder) any { v := decCredentials(d); return &v }},
 		{20, tableSessions, func(e *encoder, o any) { encSession(e, o.(*Session)) }, func(d *decoder) any { v := decSession(d); return &v }},
 		{21, tableSchedules, func(e *encoder, o any) { encSchedule(e, o.(*Schedule)) }, func(d *decoder) any { v := decSchedule(d); return &v }},
+		{22, tableSteps, func(e *encoder, o any) { encStep(e, o.(*StepRecord)) }, func(d *decoder) any { v := decStep(d); return &v }},
 	}
 }
 
@@ -394,7 +395,7 @@ func readSnapshotSum(r io.Reader) (*state, uint64, []byte, error) {
 	}
 	tables := map[byte]snapTable{}
 	for _, t := range snapTables() {
-		if ver == 1 && t.tag > 18 {
+		if ver == 1 && t.tag > 18 || ver < 4 && t.tag > 21 {
 			continue
 		}
 		tables[t.tag] = t

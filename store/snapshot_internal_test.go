@@ -85,3 +85,55 @@ func TestReadSnapshotV1(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Unit{ID: "unit", OrgID: "org", Name: "Sede", Version: 1}, u)
 }
+
+// TestSnapshotSteps: recognition steps come back from a snapshot (format
+// 4) with their expiry index; a format-3 snapshot, written before steps
+// were kept, restores without them, and one that claims format 3 but
+// carries steps is refused.
+func TestSnapshotSteps(t *testing.T) {
+	t.Parallel()
+	st, err := newState()
+	require.NoError(t, err)
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	step := StepRecord{OrderID: "ord", Kind: "form_signature", OrgID: "org", OperatorID: "op",
+		Blob: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
+	_, err = st.applyEntry(1, &entry{At: at, Commands: []Command{
+		PutOrganisation{Organisation: Organisation{ID: "org", Name: "Org"}},
+		PutOperator{Operator: Operator{ID: "op", OrgID: "org", Username: "op", Role: "rao"}},
+		PutHolder{Holder: HolderIdentity{ID: "h", TaxCode: "T", FirstName: "A", Surname: "B"}},
+		PutOrder{Order: Order{ID: "ord", OrgID: "org", OperatorID: "op", HolderID: "h", ProductType: "p", CreatedAt: at}, InitialStatus: StatusToIdentify},
+		PutStep{Step: step},
+	}})
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	require.NoError(t, writeSnapshot(&buf, st.db.Txn(false), 7))
+
+	got, index, err := readSnapshot(bytes.NewReader(buf.Bytes()))
+	require.NoError(t, err)
+	v := &view{txn: got.db.Txn(false), index: index}
+	require.NoError(t, v.CheckInvariants())
+	steps, err := v.Steps("ord")
+	require.NoError(t, err)
+	assert.Equal(t, []StepRecord{step}, steps)
+	expired, err := v.ExpiredSteps(at.Add(time.Hour), 10)
+	require.NoError(t, err)
+	assert.Equal(t, []StepRecord{step}, expired)
+
+	_, idx, parts := splitSnapshot(t, buf.Bytes())
+	var v3 []snapPart
+	for _, p := range parts {
+		if p.tag&^indexBlockTag != 22 {
+			v3 = append(v3, p)
+		}
+	}
+	got, _, err = readSnapshot(bytes.NewReader(joinSnapshot(3, idx, v3)))
+	require.NoError(t, err)
+	v = &view{txn: got.db.Txn(false), index: idx}
+	require.NoError(t, v.CheckInvariants())
+	steps, err = v.Steps("ord")
+	require.NoError(t, err)
+	assert.Empty(t, steps)
+
+	_, _, err = readSnapshot(bytes.NewReader(joinSnapshot(3, idx, parts)))
+	require.ErrorIs(t, err, ErrCorrupt)
+}

@@ -56,6 +56,11 @@ type Snapshot interface {
 	Session(id string) (Session, error)
 	// OperatorSessions returns an operator's sessions, sorted by ID.
 	OperatorSessions(operatorID string) ([]Session, error)
+	// Steps returns an order's recognition steps, sorted by kind.
+	Steps(orderID string) ([]StepRecord, error)
+	// ExpiredSteps returns up to limit recognition steps whose ExpiresAt is
+	// at or before before, oldest first.
+	ExpiredSteps(before time.Time, limit int) ([]StepRecord, error)
 	// ExpiredSessions returns up to limit sessions whose ExpiresAt is at or
 	// before before, earliest first: the cleanup's query.
 	ExpiredSessions(before time.Time, limit int) ([]Session, error)

@@ -249,6 +249,21 @@ func validateCommand(path string, cmd Command) (Command, error) {
 		if !validHash(v.ID) {
 			c.fail("id", "is not a lower-case hex SHA-256")
 		}
+	case PutStep:
+		st := &v.Step
+		c.id("step.order_id", st.OrderID, true)
+		c.text("step.kind", st.Kind, MaxNameLen, true)
+		c.id("step.org_id", st.OrgID, true)
+		c.id("step.operator_id", st.OperatorID, false)
+		c.blob("step.blob", st.Blob, true)
+		c.time("step.created_at", &st.CreatedAt, true)
+		c.time("step.expires_at", &st.ExpiresAt, true)
+		if c.err == nil && !st.ExpiresAt.After(st.CreatedAt) {
+			c.fail("step.expires_at", "must be after created_at")
+		}
+		cmd = v
+	case DeleteSteps:
+		c.id("order_id", v.OrderID, true)
 	case PutOperator:
 		o := &v.Operator
 		c.id("operator.id", o.ID, true)

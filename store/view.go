@@ -109,6 +109,15 @@ func (v *view) OperatorSessions(operatorID string) ([]Session, error) {
 	return list[Session](v, tableSessions, indexOperator, newKey().str(operatorID))
 }
 
+func (v *view) Steps(orderID string) ([]StepRecord, error) {
+	return list[StepRecord](v, tableSteps, indexID, newKey().str(orderID))
+}
+
+func (v *view) ExpiredSteps(before time.Time, limit int) ([]StepRecord, error) {
+	return timeRange[StepRecord](v, tableSteps, indexExpires, time.Time{}, before, limit,
+		func(s *StepRecord) time.Time { return s.ExpiresAt })
+}
+
 func (v *view) ExpiredSessions(before time.Time, limit int) ([]Session, error) {
 	return timeRange[Session](v, tableSessions, indexExpires, time.Time{}, before, limit,
 		func(s *Session) time.Time { return s.ExpiresAt })

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Accounts", testAccounts},
 		{"Sessions", testSessions},
 		{"Schedules", testSchedules},
+		{"Steps", testSteps},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

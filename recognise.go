@@ -84,7 +84,9 @@ func (p *Platform) recordRecognition(ctx context.Context, a Actor, orderID strin
 	}
 	ref := store.EvidenceRef{ID: evidenceID(orderID), OrgID: oc.order.OrgID, OrderID: orderID,
 		Method: vb.Manifest.Method.String(), Blobs: blobs, CreatedAt: now}
-	if err := p.commit(ctx, oc, tr, "sha256:"+recognition.DigestOf(sealed.Signature).String(), store.PutEvidence{Evidence: ref}); err != nil {
+	// The applicant's steps, if any, go with the record they led to.
+	if err := p.commit(ctx, oc, tr, "sha256:"+recognition.DigestOf(sealed.Signature).String(), store.PutEvidence{Evidence: ref},
+		store.DeleteSteps{OrderID: orderID}); err != nil {
 		return nil, err
 	}
 	return p.GetOrder(ctx, a, orderID)

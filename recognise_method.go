@@ -159,7 +159,10 @@ func (p *Platform) recognise(ctx context.Context, a Actor, orderID string, s rec
 		if v, err = p.stepVerifier(in.Method); err != nil {
 			return nil, err
 		}
-		if s.FormSignature = p.rec.steps.formSignature(orderID); s.FormSignature == nil {
+		if s.FormSignature, _, err = p.formSignature(ctx, oc.snap, orderID); err != nil {
+			return nil, err
+		}
+		if s.FormSignature == nil {
 			return nil, errNoFormSignature
 		}
 	default:

@@ -45,14 +45,17 @@ import (
 // (the video session, then the signature): it is kept, and the form
 // signature's completion records the recognition.
 //
-// The steps taken so far live in memory: an OTP challenge holds its secret
-// and is never stored (recognition.Challenge). A restart drops them, and
-// the applicant signs again; nothing but audit events is recorded until
-// the last step. Each step is audited (order.form_signature_sent,
-// order.one_shot_prepared, order.form_signed or refused,
-// order.spid_login_started), with no code or secret.
+// What the steps produce is kept in the store (recognise_steps_store.go):
+// the signed form and a session record waiting for it survive a restart
+// and are seen by every node. An OTP challenge holds its secret and is
+// never stored (recognition.Challenge): it lives, with the applicant's
+// link and a SPID login's RelayState, in the memory of the node that
+// started it, and a restart asks for a new code or a new login. Each step
+// is audited (order.form_signature_sent, order.one_shot_prepared,
+// order.form_signed or refused, order.spid_login_started), with no code or
+// secret.
 
-// stepTTL bounds how long a step's result is kept: the one-shot
+// stepTTL bounds how long a step and its result are kept: the one-shot
 // certificate's validity (ca.OneShot's default).
 const stepTTL = time.Hour
 
@@ -65,13 +68,17 @@ const spidRelayTTL = 30 * time.Minute
 var errNoFormSignature = fieldErr("form_signature",
 	"the applicant has not signed the request form: start and complete the form signature first")
 
-// recognitionSteps keeps, per order, what the applicant's steps produced.
+// recognitionSteps keeps, per order, the steps in progress on this node.
 type recognitionSteps struct {
-	mu     sync.Mutex
-	now    func() time.Time
-	orders map[string]*orderSteps // by order ID
-	relays map[string]spidRelay   // by SAML RelayState
-	links  map[string]formLink    // by the SHA-256 of the applicant's link token
+	mu sync.Mutex
+	// pairing serialises the two steps that may each complete a Video ID
+	// recognition (the form signature and the provider's record), so that
+	// on one node exactly one of them records it.
+	pairing sync.Mutex
+	now     func() time.Time
+	orders  map[string]*orderSteps // by order ID
+	relays  map[string]spidRelay   // by SAML RelayState
+	links   map[string]formLink    // by the SHA-256 of the applicant's link token
 }
 
 // formLink binds an applicant's link token to the challenge it answers.
@@ -82,15 +89,12 @@ type formLink struct {
 	expires              time.Time
 }
 
-// orderSteps is one order's progress.
+// orderSteps is one order's form signature in progress.
 type orderSteps struct {
 	at        time.Time // last step
 	iut       string    // the holder's IUT, for the one-shot certificate
 	starter   Actor     // the operator who started the form signature
 	challenge *recognition.Challenge
-	form      *recognition.FormSignature
-	signer    Actor                     // the operator who completed the form signature
-	video     *recognition.VideoSession // a provider's session record waiting for the form signature
 }
 
 // spidRelay binds a SAML RelayState to the login it started.
@@ -131,17 +135,6 @@ func (rs *recognitionSteps) order(orderID string) *orderSteps {
 	}
 	o.at = now
 	return o
-}
-
-// formSignature returns the form signature made for orderID, or nil.
-func (rs *recognitionSteps) formSignature(orderID string) *recognition.FormSignature {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	o := rs.orders[orderID]
-	if o == nil || rs.now().Sub(o.at) > stepTTL {
-		return nil
-	}
-	return o.form
 }
 
 // forget drops orderID's steps once its recognition is recorded.
@@ -293,28 +286,34 @@ func (p *Platform) stepVerifier(m recognition.Method) (recognition.Verifier, err
 // may record its recognition and it is to_identify (ErrPermission,
 // ErrTransition; audited as refused), its method is one of methods (or any
 // method made in steps when methods is empty) and the platform can
-// recognise it (ErrInvalidInput). It returns the order's application and
-// holder IUT.
-func (p *Platform) stepOrder(ctx context.Context, a Actor, orderID string, methods ...recognition.Method) (OrderInput, string, error) {
+// recognise it (ErrInvalidInput).
+func (p *Platform) stepOrder(ctx context.Context, a Actor, orderID string, methods ...recognition.Method) (*stepTarget, error) {
 	oc, err := p.loadOrder(ctx, a, orderID)
 	if err != nil {
-		return OrderInput{}, "", err
+		return nil, err
 	}
 	defer oc.snap.Close()
 	in, _, err := p.application(ctx, oc.snap, orderID)
 	if err != nil {
-		return OrderInput{}, "", err
+		return nil, err
 	}
 	if _, err := p.decideRecognition(ctx, oc, false, p.clock()); err != nil {
-		return OrderInput{}, "", err
+		return nil, err
 	}
 	if len(methods) > 0 && !slices.Contains(methods, in.Method) {
-		return OrderInput{}, "", fieldErr("method", "the order's recognition method is "+in.Method.String()+", not "+methods[0].String())
+		return nil, fieldErr("method", "the order's recognition method is "+in.Method.String()+", not "+methods[0].String())
 	}
 	if _, err := p.stepVerifier(in.Method); err != nil {
-		return OrderInput{}, "", err
+		return nil, err
 	}
-	return in, oc.holder.IUT, nil
+	return &stepTarget{in: in, org: oc.order.OrgID, iut: oc.holder.IUT}, nil
+}
+
+// stepTarget is the order a recognition step is taken for: its
+// application, organisation and holder IUT.
+type stepTarget struct {
+	in       OrderInput
+	org, iut string
 }
 
 // FormSignatureChallenge is the OTP challenge of the applicant's one-shot
@@ -362,11 +361,11 @@ func (LinkToken) LogValue() slog.Value { return slog.StringValue("[redacted]") }
 // Nothing is sent on refusal.
 func (p *Platform) StartFormSignature(ctx context.Context, a Actor, orderID string, form []byte) (*FormSignatureChallenge, error) {
 	const op = "order.form_signature"
-	in, iut, err := p.stepOrder(ctx, a, orderID)
+	tg, err := p.stepOrder(ctx, a, orderID)
 	if err != nil {
 		return nil, err
 	}
-	ap := in.Applicant
+	ap := tg.in.Applicant
 	ch, err := p.rec.otp.Start(ctx, recognition.OTPRequest{OrderID: orderID, Form: form,
 		Applicant: recognition.Applicant{TaxCode: ap.TaxCode, GivenName: ap.FirstName, Surname: ap.Surname,
 			DateOfBirth: ap.BirthDate.Format(time.DateOnly), Email: ap.Email, Mobile: ap.Mobile}})
@@ -381,7 +380,7 @@ func (p *Platform) StartFormSignature(ctx context.Context, a Actor, orderID stri
 	rs := p.rec.steps
 	rs.mu.Lock()
 	o := rs.order(orderID)
-	o.challenge, o.iut, o.starter = ch, iut, a
+	o.challenge, o.iut, o.starter = ch, tg.iut, a
 	rs.dropLinks(orderID)
 	rs.links[linkKey(link)] = formLink{orderID: orderID, challengeID: ch.ID(), actor: a, form: bytes.Clone(form), expires: ch.ExpiresAt()}
 	rs.mu.Unlock()
@@ -451,7 +450,8 @@ func (p *Platform) CompleteFormSignatureByLink(ctx context.Context, link LinkTok
 // or replaced challenge is ErrInvalidInput naming "challenge_id".
 func (p *Platform) CompleteFormSignature(ctx context.Context, a Actor, orderID, challengeID, code string) (*Order, error) {
 	const op = "order.form_signature"
-	if _, _, err := p.stepOrder(ctx, a, orderID); err != nil {
+	tg, err := p.stepOrder(ctx, a, orderID)
+	if err != nil {
 		return nil, err
 	}
 	rs := p.rec.steps
@@ -472,16 +472,34 @@ func (p *Platform) CompleteFormSignature(ctx context.Context, a Actor, orderID, 
 		return nil, wrap(op, err)
 	}
 	rs.mu.Lock()
-	o := rs.order(orderID)
-	o.form, o.challenge, o.signer = fs, nil, a
-	video := o.video
+	if o := rs.orders[orderID]; o != nil && o.challenge == ch {
+		o.challenge = nil
+	}
 	rs.mu.Unlock()
-	if err := p.auditStep(ctx, a, "order.form_signed", orderID, outcomeDone,
-		"challenge "+ch.ID()+", one-shot certificate "+fs.Certificate.SerialNumber.Text(16)); err != nil {
+	step, err := p.stepCommand(ctx, orderID, tg.org, a.OperatorID, stepFormSignature, storeFormSignature(fs))
+	if err != nil {
 		return nil, err
 	}
-	if video != nil && p.rec.videoID != nil {
-		return p.recognise(ctx, a, orderID, recognition.Submission{VideoSession: video})
+	rs.pairing.Lock()
+	defer rs.pairing.Unlock()
+	ev := auditEvent(a.Org, a.OperatorID, "order.form_signed", orderID, p.clock(), auditDetails{Outcome: outcomeDone,
+		Input: "challenge " + ch.ID() + ", one-shot certificate " + fs.Certificate.SerialNumber.Text(16)})
+	if _, err := p.apply(ctx, op, ev, step); err != nil {
+		return nil, err
+	}
+	if p.rec.videoID != nil {
+		snap, err := p.snapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		video, err := p.videoSession(ctx, snap, orderID)
+		snap.Close()
+		if err != nil {
+			return nil, err
+		}
+		if video != nil {
+			return p.recognise(ctx, a, orderID, recognition.Submission{VideoSession: video})
+		}
 	}
 	return p.GetOrder(ctx, a, orderID)
 }
@@ -500,11 +518,11 @@ func (p *Platform) CompleteFormSignature(ctx context.Context, a Actor, orderID, 
 // not authenticate wraps recognition.ErrUnauthenticated, a replayed one
 // recognition.ErrReplay. Nothing is stored on refusal.
 func (p *Platform) RecogniseVideo(ctx context.Context, a Actor, orderID string, cb recognition.CallbackRequest) (*Order, error) {
-	if _, _, err := p.stepOrder(ctx, a, orderID, recognition.MethodVideoID); err != nil {
+	if _, err := p.stepOrder(ctx, a, orderID, recognition.MethodVideoID); err != nil {
 		return nil, err
 	}
-	if p.rec.steps.formSignature(orderID) == nil {
-		return nil, errNoFormSignature
+	if err := p.requireFormSignature(ctx, orderID); err != nil {
+		return nil, err
 	}
 	vs, err := p.rec.videoID.Callback(ctx, cb)
 	if err != nil {
@@ -522,7 +540,7 @@ func (p *Platform) RecogniseVideo(ctx context.Context, a Actor, orderID string, 
 // for the operator who completed it, as by [Platform.RecogniseVideo], and
 // recorded is true; otherwise the record waits for the form signature
 // ([Platform.CompleteFormSignature] records it), for as long as the steps
-// are kept (one hour, in memory).
+// are kept (one hour, in the store: a restart does not lose it).
 //
 // The caller needs no session: the provider's signature authenticates the
 // request. Refusals: a record that does not authenticate wraps
@@ -541,20 +559,33 @@ func (p *Platform) VideoCallback(ctx context.Context, cb recognition.CallbackReq
 	if err != nil {
 		return false, wrap(op, err)
 	}
-	if err := p.waitingForVideo(ctx, vs.OrderID); err != nil {
+	org, err := p.waitingForVideo(ctx, vs.OrderID)
+	if err != nil {
 		return false, err
 	}
 	rs := p.rec.steps
-	rs.mu.Lock()
-	o := rs.order(vs.OrderID)
-	signer, signed := o.signer, o.form != nil
-	if !signed {
-		o.video = vs
+	rs.pairing.Lock()
+	defer rs.pairing.Unlock()
+	signer, signed, err := p.formSigner(ctx, vs.OrderID)
+	if err != nil {
+		return false, err
 	}
-	rs.mu.Unlock()
 	if !signed {
-		p.log.InfoContext(ctx, "video session waiting for the form signature", "order", vs.OrderID, "session", vs.SessionID)
-		return false, nil
+		// The record waits, stored, for the form signature. Another node
+		// may complete the signature meanwhile: look again once stored.
+		step, err := p.stepCommand(ctx, vs.OrderID, org, "", stepVideoSession, vs)
+		if err != nil {
+			return false, err
+		}
+		if _, err := p.apply(ctx, op, step); err != nil {
+			return false, err
+		}
+		if signer, signed, err = p.formSigner(ctx, vs.OrderID); err != nil || !signed {
+			if err == nil {
+				p.log.InfoContext(ctx, "video session waiting for the form signature", "order", vs.OrderID, "session", vs.SessionID)
+			}
+			return false, err
+		}
 	}
 	if _, err := p.recognise(ctx, signer, vs.OrderID, recognition.Submission{VideoSession: vs}); err != nil {
 		return false, err
@@ -562,30 +593,53 @@ func (p *Platform) VideoCallback(ctx context.Context, cb recognition.CallbackReq
 	return true, nil
 }
 
-// waitingForVideo checks that order id exists and waits for a Video ID
-// recognition. The provider is the platform's, not an organisation's: the
-// order is looked up in every organisation.
-func (p *Platform) waitingForVideo(ctx context.Context, id string) error {
+// formSigner returns the operator who completed orderID's form signature,
+// and whether it is complete.
+func (p *Platform) formSigner(ctx context.Context, orderID string) (Actor, bool, error) {
 	snap, err := p.snapshot(ctx)
 	if err != nil {
-		return err
+		return Actor{}, false, err
+	}
+	defer snap.Close()
+	fs, signer, err := p.formSignature(ctx, snap, orderID)
+	return signer, fs != nil, err
+}
+
+// requireFormSignature refuses a method's last step before the form
+// signature (errNoFormSignature).
+func (p *Platform) requireFormSignature(ctx context.Context, orderID string) error {
+	_, signed, err := p.formSigner(ctx, orderID)
+	if err == nil && !signed {
+		err = errNoFormSignature
+	}
+	return err
+}
+
+// waitingForVideo checks that order id exists and waits for a Video ID
+// recognition, and returns its organisation. The provider is the
+// platform's, not an organisation's: the order is looked up in every
+// organisation.
+func (p *Platform) waitingForVideo(ctx context.Context, id string) (string, error) {
+	snap, err := p.snapshot(ctx)
+	if err != nil {
+		return "", err
 	}
 	defer snap.Close()
 	oc := &orderCtx{snap: snap}
 	if err := p.readOrder(oc, id); err != nil {
-		return err
+		return "", err
 	}
 	in, _, err := p.application(ctx, snap, id)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if in.Method != recognition.MethodVideoID {
-		return fieldErr("callback.order_id", "the order's recognition method is "+in.Method.String()+", not video_id")
+		return "", fieldErr("callback.order_id", "the order's recognition method is "+in.Method.String()+", not video_id")
 	}
 	if oc.state.Status != lifecycle.StatusToIdentify {
-		return fmt.Errorf("%w: order %s is %s, not to_identify", ErrTransition, id, oc.state.Status)
+		return "", fmt.Errorf("%w: order %s is %s, not to_identify", ErrTransition, id, oc.state.Status)
 	}
-	return nil
+	return oc.order.OrgID, nil
 }
 
 // SPIDLogin is a started SPID login: where to send the applicant.
@@ -610,7 +664,7 @@ type SPIDLogin struct {
 // Who may and preconditions: as [Platform.StartFormSignature], for a SPID
 // order.
 func (p *Platform) StartSPIDLogin(ctx context.Context, a Actor, orderID string) (*SPIDLogin, error) {
-	if _, _, err := p.stepOrder(ctx, a, orderID, recognition.MethodSPID); err != nil {
+	if _, err := p.stepOrder(ctx, a, orderID, recognition.MethodSPID); err != nil {
 		return nil, err
 	}
 	b := make([]byte, 16)
@@ -658,11 +712,11 @@ func (p *Platform) SPIDAssertion(ctx context.Context, samlResponse, relayState s
 	if !ok || rs.now().After(r.expires) {
 		return nil, fmt.Errorf("%w: the RelayState names no SPID login in progress", ErrUnauthenticated)
 	}
-	if _, _, err := p.stepOrder(ctx, r.actor, r.orderID, recognition.MethodSPID); err != nil {
+	if _, err := p.stepOrder(ctx, r.actor, r.orderID, recognition.MethodSPID); err != nil {
 		return nil, err
 	}
-	if rs.formSignature(r.orderID) == nil {
-		return nil, errNoFormSignature
+	if err := p.requireFormSignature(ctx, r.orderID); err != nil {
+		return nil, err
 	}
 	return p.recognise(ctx, r.actor, r.orderID, recognition.Submission{SAMLResponse: samlResponse, SAMLRequestIDs: []string{r.requestID}})
 }

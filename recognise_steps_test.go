@@ -20,6 +20,7 @@ import (
 	"github.com/registra-pki/registra/lifecycle"
 	"github.com/registra-pki/registra/recognition"
 	"github.com/registra-pki/registra/recognition/recognitiontest"
+	"github.com/registra-pki/registra/store"
 )
 
 // videoCallback is the provider's session record of order id, signed with
@@ -240,4 +241,133 @@ func TestVideoCallback(t *testing.T) {
 	offline := submittedOrder(t, env, orgA, 5, nil)
 	_, err = env.P.VideoCallback(ctx, videoCallback(t, key, "s-offline", offline.ID, time.Now()))
 	assert.Equal(t, "callback.order_id", namedField(t, err))
+}
+
+// TestRecognitionStepsAfterRestart: what the applicant's steps produced is
+// kept in the store, sealed: a form signature completed before a restart
+// is used after it, and a provider's session record that came first waits
+// across a restart for the signature. The steps go with the recognition's
+// record.
+func TestRecognitionStepsAfterRestart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	outbox := &recognitiontest.Outbox{}
+	key := recognition.Secret(bytes.Repeat([]byte("r"), 32))
+	steps := func(c *registra.Config) {
+		c.OTP = &recognition.OTPSignerConfig{Sender: outbox}
+		c.VideoID = &recognition.VideoIDConfig{Provider: "videoprov", CallbackKey: key}
+	}
+	env := openEnv(t, realClock(), withConfig(steps))
+	restart := func() {
+		t.Helper()
+		require.NoError(t, env.P.Close())
+		cfg := envConfig(env.Dir, nil, env.EvidenceCA)
+		steps(&cfg)
+		p, err := registra.Open(ctx, cfg)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = p.Close() }) //nolint:errcheck // closing at the end of a test
+		env.P = p
+	}
+	storedSteps := func(orderID string) []store.StepRecord {
+		t.Helper()
+		snap, err := env.P.Store().Snapshot(ctx)
+		require.NoError(t, err)
+		defer snap.Close()
+		s, err := snap.Steps(orderID)
+		require.NoError(t, err)
+		return s
+	}
+	rao := env.User(orgA, access.RoleRAO)
+	video := func(in *registra.OrderInput) { in.Method = recognition.MethodVideoID }
+	signed := submittedOrder(t, env, orgA, 6, video)
+	waiting := submittedOrder(t, env, orgA, 7, video)
+
+	form := recognitiontest.PDF("request form " + signed.ID)
+	ch, err := env.P.StartFormSignature(ctx, rao.Actor, signed.ID, form)
+	require.NoError(t, err)
+	code, err := outbox.Last(signed.Input.Applicant.Mobile)
+	require.NoError(t, err)
+	_, err = env.P.CompleteFormSignature(ctx, rao.Actor, signed.ID, ch.ID, code)
+	require.NoError(t, err)
+	kept := storedSteps(signed.ID)
+	require.Len(t, kept, 1)
+	assert.Equal(t, "form_signature", kept[0].Kind)
+	assert.Equal(t, rao.Username, kept[0].OperatorID)
+	sealed, err := env.P.Store().Blobs().Get(ctx, kept[0].Blob)
+	require.NoError(t, err)
+	assert.NotContains(t, string(sealed), string(form), "the signed form is stored sealed")
+
+	recorded, err := env.P.VideoCallback(ctx, videoCallback(t, key, "s-waiting", waiting.ID, time.Now()))
+	require.NoError(t, err)
+	assert.False(t, recorded)
+	require.Len(t, storedSteps(waiting.ID), 1)
+
+	restart()
+
+	// The signature made before the restart completes the recognition.
+	recorded, err = env.P.VideoCallback(ctx, videoCallback(t, key, "s-signed", signed.ID, time.Now()))
+	require.NoError(t, err)
+	assert.True(t, recorded)
+	got, err := env.P.GetOrder(ctx, rao.Actor, signed.ID)
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.StatusToIssue, got.Status)
+	m := storedManifest(t, env, signed.ID)
+	assert.Equal(t, rao.Username, m.Operator.ID, "recorded for the operator who completed the signature")
+	assert.Equal(t, "s-signed", m.Attributes["video_session"])
+	assert.Empty(t, storedSteps(signed.ID), "the steps go with the record")
+
+	// The record that came before the restart waits for the signature.
+	ch, err = env.P.StartFormSignature(ctx, rao.Actor, waiting.ID, recognitiontest.PDF("request form "+waiting.ID))
+	require.NoError(t, err)
+	code, err = outbox.Last(waiting.Input.Applicant.Mobile)
+	require.NoError(t, err)
+	got, err = env.P.CompleteFormSignature(ctx, rao.Actor, waiting.ID, ch.ID, code)
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.StatusToIssue, got.Status)
+	assert.Equal(t, "s-waiting", storedManifest(t, env, waiting.ID).Attributes["video_session"])
+	assert.Empty(t, storedSteps(waiting.ID))
+
+	// A challenge is not kept: after a restart the applicant asks for a
+	// new code.
+	third := submittedOrder(t, env, orgA, 8, video)
+	ch, err = env.P.StartFormSignature(ctx, rao.Actor, third.ID, recognitiontest.PDF("request form "+third.ID))
+	require.NoError(t, err)
+	code, err = outbox.Last(third.Input.Applicant.Mobile)
+	require.NoError(t, err)
+	restart()
+	_, err = env.P.CompleteFormSignature(ctx, rao.Actor, third.ID, ch.ID, code)
+	assert.Equal(t, "challenge_id", namedField(t, err))
+}
+
+// TestExpiredStepsDropped: the scheduler drops a step once its time has
+// passed; until then it waits.
+func TestExpiredStepsDropped(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	key := recognition.Secret(bytes.Repeat([]byte("e"), 32))
+	env := openEnv(t, withConfig(func(c *registra.Config) {
+		c.OTP = &recognition.OTPSignerConfig{Sender: &recognitiontest.Outbox{}}
+		c.VideoID = &recognition.VideoIDConfig{Provider: "videoprov", CallbackKey: key}
+	}))
+	o := submittedOrder(t, env, orgA, 9, func(in *registra.OrderInput) { in.Method = recognition.MethodVideoID })
+	recorded, err := env.P.VideoCallback(ctx, videoCallback(t, key, "s-late", o.ID, env.Now()))
+	require.NoError(t, err)
+	assert.False(t, recorded)
+	count := func() int {
+		t.Helper()
+		snap, err := env.P.Store().Snapshot(ctx)
+		require.NoError(t, err)
+		defer snap.Close()
+		s, err := snap.Steps(o.ID)
+		require.NoError(t, err)
+		return len(s)
+	}
+	env.Advance(59 * time.Minute)
+	_, err = env.P.RunDue(ctx, env.Now())
+	require.NoError(t, err)
+	assert.Equal(t, 1, count())
+	env.Advance(2 * time.Minute)
+	_, err = env.P.RunDue(ctx, env.Now())
+	require.NoError(t, err)
+	assert.Zero(t, count())
 }

@@ -54,6 +54,9 @@ func (p *Platform) RunDue(ctx context.Context, now time.Time) (DueReport, error)
 	if err := p.recoverIntents(ctx, &tok, now, &rep); err != nil {
 		return rep, err
 	}
+	if err := p.dropExpiredSteps(ctx, &tok, now); err != nil {
+		return rep, err
+	}
 	if err := p.dropExpiredSessions(ctx, &tok, now); err != nil {
 		return rep, err
 	}

@@ -366,7 +366,11 @@ func (w *writer) putStep(c PutStep) error {
 }
 
 func (w *writer) deleteSteps(c DeleteSteps) error {
-	it, err := w.txn.Get(tableSteps, indexID, newKey().str(c.OrderID))
+	prefix := newKey().str(c.OrderID)
+	if c.Kind != "" {
+		prefix = prefix.str(c.Kind)
+	}
+	it, err := w.txn.Get(tableSteps, indexID, prefix)
 	if err != nil {
 		return err
 	}

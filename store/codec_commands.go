@@ -52,6 +52,7 @@ func encCommand(e *encoder, c Command) {
 		encStep(e, &c.Step)
 	case DeleteSteps:
 		e.str(c.OrderID)
+		e.str(c.Kind)
 	case PutOrder:
 		encOrder(e, &c.Order)
 		e.u64(c.ExpectVersion)
@@ -129,7 +130,7 @@ func decCommand(d *decoder) Command {
 	case PutStepType:
 		return PutStep{Step: decStep(d)}
 	case DeleteStepsType:
-		return DeleteSteps{OrderID: d.str()}
+		return DeleteSteps{OrderID: d.str(), Kind: d.str()}
 	case PutOperatorType:
 		return PutOperator{Operator: decOperator(d), ExpectVersion: d.u64()}
 	case PutHolderType:

@@ -38,7 +38,7 @@ func goldenCommands() map[string]store.Command {
 		"DeleteSession": store.DeleteSession{ID: blob},
 		"PutStep": store.PutStep{Step: store.StepRecord{OrderID: "ord-1", Kind: "form_signature", OrgID: "org-1", OperatorID: "op-1",
 			Blob: blob, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}},
-		"DeleteSteps": store.DeleteSteps{OrderID: "ord-1"},
+		"DeleteSteps": store.DeleteSteps{OrderID: "ord-1", Kind: "video_session"},
 		"PutOperator": store.PutOperator{Operator: store.Operator{ID: "op-1", OrgID: "org-1", UnitID: "unit-1", Username: "mrossi",
 			Name: "Mario Rossi", Email: "m.rossi@example.it", Role: "rao", CreatedAt: at}},
 		"PutHolder": store.PutHolder{Holder: store.HolderIdentity{ID: "h-1", UserID: "u-1", TaxCode: "DNNGRL63A12H501X",

@@ -145,10 +145,12 @@ type PutStep struct {
 	Step StepRecord
 }
 
-// DeleteSteps drops every step of an order: its recognition is recorded,
-// or its steps expired. An order without steps is not an error.
+// DeleteSteps drops an order's step of Kind, or every step of the order
+// when Kind is empty: its recognition is recorded, or a step expired. A
+// missing step is not an error.
 type DeleteSteps struct {
 	OrderID string
+	Kind    string
 }
 
 // PutHolder creates (ExpectVersion zero) or replaces a holder identity. Its

@@ -264,6 +264,7 @@ func validateCommand(path string, cmd Command) (Command, error) {
 		cmd = v
 	case DeleteSteps:
 		c.id("order_id", v.OrderID, true)
+		c.text("kind", v.Kind, MaxNameLen, false)
 	case PutOperator:
 		o := &v.Operator
 		c.id("operator.id", o.ID, true)

@@ -13,8 +13,8 @@ import (
 
 // testSteps: an order keeps one recognition step of each kind, replaced by
 // the next of that kind; a step names an order and an operator of its own
-// organisation; expired steps are listed earliest first; deleting an
-// order's steps drops them all and is idempotent.
+// organisation; expired steps are listed earliest first; deleting drops
+// one kind, or every step of the order, and is idempotent.
 func testSteps(t *testing.T, f *Fixture) {
 	ctx := context.Background()
 	org, op := f.Org()
@@ -89,6 +89,14 @@ func testSteps(t *testing.T, f *Fixture) {
 			assert.ErrorContains(t, err, field)
 		}
 	})
+
+	f.Apply(store.DeleteSteps{OrderID: o.ID, Kind: "video_session"}, store.DeleteSteps{OrderID: o.ID, Kind: "video"})
+	snap = f.Snap()
+	steps, err = snap.Steps(o.ID)
+	require.NoError(t, err)
+	require.Len(t, steps, 1, "one kind deleted")
+	assert.Equal(t, "form_signature", steps[0].Kind)
+	snap.Close()
 
 	f.Apply(store.DeleteSteps{OrderID: o.ID}, store.DeleteSteps{OrderID: o.ID}, store.DeleteSteps{OrderID: "never"})
 	snap = f.Snap()

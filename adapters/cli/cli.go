@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/registra-pki/registra"
 	"github.com/registra-pki/registra/ca"
 )
 
@@ -96,6 +97,9 @@ type ServeOptions struct {
 	HSM string
 	// LogLevel is the level of the structured logs on Stderr.
 	LogLevel slog.Level
+	// Recognition enables the recognition methods beyond Offline, as the
+	// example server's flags of the same names do.
+	Recognition registra.RecognitionFiles
 	// Stdout receives the start-up lines; Stderr the logs.
 	Stdout, Stderr io.Writer
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"flag"
 	"log/slog"
 
 	"github.com/spf13/cobra"
@@ -17,8 +18,15 @@ operator API over HTTPS (a TLS certificate for "localhost" from the platform's
 own CA, under DATA/tls; clients trust DATA/tls/ca.pem) and the public CA
 certificates, CRLs and OCSP over plain HTTP, with the platform's scheduler
 (CRL publication, suspension ends, expiry), on a data directory made by
-'registra init'. SIGINT or SIGTERM stop it gracefully.`,
-		Example: "  registra serve --data ./registra-data\n  registra serve --data /var/lib/registra --addr 0.0.0.0:8443 --public-addr 0.0.0.0:8080 --public-url http://pki.example.com",
+'registra init'. SIGINT or SIGTERM stop it gracefully.
+
+The recognition methods beyond Offline are enabled by their flags, each
+also read from its environment variable (REGISTRA_QUALIFIED_ROOTS, ...):
+--qualified-roots, --crls and --clamd for Sign ID and Live ID, --otp-outbox
+for the applicant's OTP form signature (Live ID, Video ID, SPID),
+--video-provider and --video-key-file for Video ID, and --spid-idp-metadata,
+--spid-key and --spid-cert (--spid-entity-id, --spid-acs-url) for SPID.`,
+		Example: "  registra serve --data ./registra-data\n  registra serve --data /var/lib/registra --addr 0.0.0.0:8443 --public-addr 0.0.0.0:8080 --public-url http://pki.example.com\n  registra serve --otp-outbox ./otp --video-provider videoprov --video-key-file ./video.key",
 		Args:    exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if e.cfg.Serve == nil {
@@ -43,5 +51,13 @@ certificates, CRLs and OCSP over plain HTTP, with the platform's scheduler
 	fl.BoolVar(&o.InsecureHTTP, "insecure-http", false, "serve the operator API over plain HTTP (tests and TLS-terminating proxies only)")
 	fl.StringVar(&o.HSM, "hsm", "", "PKCS #11 token for the keys, as a pkcs11: URI")
 	fl.StringVar(&level, "log-level", slog.LevelInfo.String(), "log level: debug, info, warn or error")
+	rec := flag.NewFlagSet("recognition", flag.ContinueOnError)
+	o.Recognition.RegisterFlags(rec, func(name, def string) string {
+		if v := e.getenv(name); v != "" {
+			return v
+		}
+		return def
+	})
+	fl.AddGoFlagSet(rec)
 	return c
 }

@@ -43,7 +43,17 @@ func serve(ctx context.Context, o cli.ServeOptions) error {
 	if publicURL == "" {
 		publicURL = "http://" + pubLn.Addr().String()
 	}
+	scheme := "https"
+	if o.InsecureHTTP {
+		scheme = "http"
+	}
+	// The API's base URL as a browser on this machine reaches it: the TLS
+	// certificate names localhost.
+	apiBase := fmt.Sprintf("%s://localhost:%d", scheme, apiLn.Addr().(*net.TCPAddr).Port)
 	cfg := registra.Config{Dir: o.Data, PublicURL: publicURL, Logger: log}
+	if err := o.Recognition.Apply(&cfg, apiBase); err != nil {
+		return &cli.UsageError{Msg: err.Error()}
+	}
 	if o.HSM != "" {
 		keys, err := openHSM(ctx, o.HSM, log)
 		if err != nil {
@@ -60,13 +70,11 @@ func serve(ctx context.Context, o cli.ServeOptions) error {
 	defer p.Close() //nolint:errcheck // closing at exit; acknowledged writes are durable
 
 	sc := httpapi.ServerConfig{Platform: p, API: apiLn, Public: pubLn, Logger: log}
-	scheme := "http"
 	if !o.InsecureHTTP {
 		if sc.TLS, err = httpapi.ServerTLS(ctx, p, httpapi.ServerTLSConfig{Dir: filepath.Join(o.Data, "tls"),
 			Names: serverCertNames, PublicURL: publicURL}); err != nil {
 			return err
 		}
-		scheme = "https"
 	}
 	fmt.Fprintf(o.Stdout, "registra: operator API on %s://%s\n", scheme, apiLn.Addr())
 	fmt.Fprintf(o.Stdout, "registra: public CA, CRL and OCSP on http://%s\n", pubLn.Addr())

@@ -11,8 +11,8 @@
 // otpauth URI once. Later starts reuse everything. SIGINT or SIGTERM shut it
 // down gracefully.
 //
-// Recognition methods beyond Offline are enabled by their flags (see
-// recognition.go): -qualified-roots, -crls and -clamd for Sign ID and Live
+// Recognition methods beyond Offline are enabled by their flags
+// (registra.RecognitionFiles, shared with `registra serve`): -qualified-roots, -crls and -clamd for Sign ID and Live
 // ID, -otp-outbox for the applicant's OTP form signature (Live ID, Video ID,
 // SPID), -video-provider and -video-key-file for Video ID, and
 // -spid-idp-metadata, -spid-key, -spid-cert (-spid-entity-id,
@@ -76,7 +76,7 @@ type options struct {
 	hsmModule, hsmToken, hsmPINEnv    string
 	evidenceRoots                     string
 	logLevel                          slog.Level
-	rec                               recognitionOptions
+	rec                               registra.RecognitionFiles
 }
 
 // bootstrap is the content of DATA/bootstrap.json.
@@ -116,7 +116,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	fl.StringVar(&o.hsmToken, "hsm-token", env("REGISTRA_HSM_TOKEN", ""), "PKCS#11 token label")
 	fl.StringVar(&o.hsmPINEnv, "hsm-pin-env", env("REGISTRA_HSM_PIN_ENV", "REGISTRA_HSM_PIN"), "environment variable holding the token's user PIN")
 	fl.StringVar(&o.evidenceRoots, "evidence-roots", env("REGISTRA_EVIDENCE_ROOTS", ""), "PEM file of the trust anchors of recognition evidence seals (default the platform's root CA)")
-	o.rec.flags(fl, env)
+	o.rec.RegisterFlags(fl, env)
 	level := fl.String("log-level", env("REGISTRA_LOG_LEVEL", "info"), "log level: debug, info, warn or error")
 	if err := fl.Parse(args); err != nil {
 		return o, err
@@ -159,7 +159,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	cfg := registra.Config{Dir: o.data, PublicURL: o.publicURL, Logger: log}
-	if err := o.rec.apply(&cfg, o.apiBase()); err != nil {
+	if err := o.rec.Apply(&cfg, o.apiBase()); err != nil {
 		return err
 	}
 	if o.evidenceRoots != "" {

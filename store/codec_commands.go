@@ -133,6 +133,8 @@ func decCommand(d *decoder) Command {
 		return DeleteSteps{OrderID: d.str(), Kind: d.str()}
 	case PutOperatorType:
 		return PutOperator{Operator: decOperator(d), ExpectVersion: d.u64()}
+	case PutOperatorV1Type:
+		return PutOperator{Operator: decOperatorV1(d), ExpectVersion: d.u64()}
 	case PutHolderType:
 		return PutHolder{Holder: decHolder(d), ExpectVersion: d.u64()}
 	case PutOrderType:

@@ -103,6 +103,7 @@ func encOperator(e *encoder, v *Operator) {
 	e.str(v.Username)
 	e.str(v.Name)
 	e.str(v.Email)
+	e.str(v.TaxCode)
 	e.str(v.Role)
 	e.boolean(v.Disabled)
 	e.time(v.CreatedAt)
@@ -110,6 +111,13 @@ func encOperator(e *encoder, v *Operator) {
 }
 
 func decOperator(d *decoder) Operator {
+	return Operator{ID: d.str(), OrgID: d.str(), UnitID: d.str(), Username: d.str(), Name: d.str(),
+		Email: d.str(), TaxCode: d.str(), Role: d.str(), Disabled: d.boolean(), CreatedAt: d.time(), Version: d.u64()}
+}
+
+// decOperatorV1 reads an operator as [PutOperatorV1Type] and snapshot
+// formats before 5 wrote it, before operators had a tax code.
+func decOperatorV1(d *decoder) Operator {
 	return Operator{ID: d.str(), OrgID: d.str(), UnitID: d.str(), Username: d.str(), Name: d.str(),
 		Email: d.str(), Role: d.str(), Disabled: d.boolean(), CreatedAt: d.time(), Version: d.u64()}
 }

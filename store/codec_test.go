@@ -40,7 +40,7 @@ func goldenCommands() map[string]store.Command {
 			Blob: blob, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}},
 		"DeleteSteps": store.DeleteSteps{OrderID: "ord-1", Kind: "video_session"},
 		"PutOperator": store.PutOperator{Operator: store.Operator{ID: "op-1", OrgID: "org-1", UnitID: "unit-1", Username: "mrossi",
-			Name: "Mario Rossi", Email: "m.rossi@example.it", Role: "rao", CreatedAt: at}},
+			Name: "Mario Rossi", Email: "m.rossi@example.it", TaxCode: "RSSMRA80A01H501U", Role: "rao", CreatedAt: at}, ExpectVersion: 2},
 		"PutHolder": store.PutHolder{Holder: store.HolderIdentity{ID: "h-1", UserID: "u-1", TaxCode: "DNNGRL63A12H501X",
 			FirstName: "NICOLÒ", Surname: "D'ANNUNZIO", BirthDate: time.Date(1863, 3, 12, 0, 0, 0, 0, time.UTC),
 			Email: "n@example.it", Mobile: "+393331234567", IUT: "IUT-1", CreatedAt: at}},
@@ -79,9 +79,9 @@ func goldenCommands() map[string]store.Command {
 func TestCommandEncodingGolden(t *testing.T) {
 	t.Parallel()
 	cmds := goldenCommands()
-	// Every message type has one, except the retired PutUnitV1Type and
-	// SealAuditV1Type (TestDecodeRetiredCommands).
-	require.Len(t, cmds, int(store.DeleteStepsType)-2, "one golden command per message type")
+	// Every message type has one, except the retired PutUnitV1Type,
+	// SealAuditV1Type and PutOperatorV1Type (TestDecodeRetiredCommands).
+	require.Len(t, cmds, int(store.PutOperatorType)-3, "one golden command per message type")
 	for name, c := range cmds {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -108,9 +108,9 @@ func TestCommandEncodingGolden(t *testing.T) {
 }
 
 // TestDecodeRetiredCommands: commands of retired message types, as older
-// logs hold them, still decode (testdata/codec/PutUnitV1.golden and
-// SealAuditV1.golden were written by the encoders of those types before
-// they were retired).
+// logs hold them, still decode (testdata/codec/PutUnitV1.golden,
+// SealAuditV1.golden and PutOperatorV1.golden were written by the encoders
+// of those types before they were retired).
 func TestDecodeRetiredCommands(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -123,6 +123,9 @@ func TestDecodeRetiredCommands(t *testing.T) {
 		// A seal without a recorded range keeps its retired type: it is
 		// applied as it was, chaining the events as they are.
 		{"SealAuditV1", store.SealAuditV1Type, store.SealAudit{Max: 500}, store.SealAuditV1Type},
+		{"PutOperatorV1", store.PutOperatorV1Type, store.PutOperator{Operator: store.Operator{ID: "op-1", OrgID: "org-1", UnitID: "unit-1",
+			Username: "mrossi", Name: "Mario Rossi", Email: "m.rossi@example.it", Role: "rao",
+			CreatedAt: time.Date(2026, 3, 1, 9, 30, 15, 123456000, time.UTC)}}, store.PutOperatorType},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {

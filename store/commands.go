@@ -12,7 +12,7 @@ type MessageType uint8
 const (
 	PutOrganisationType  MessageType = 1
 	PutUnitV1Type        MessageType = 2 // retired: units without a parent, still decoded from old logs
-	PutOperatorType      MessageType = 3
+	PutOperatorV1Type    MessageType = 3 // retired: operators without a tax code, still decoded from old logs
 	PutHolderType        MessageType = 4
 	PutOrderType         MessageType = 5
 	ChangeStatusType     MessageType = 6
@@ -36,6 +36,7 @@ const (
 	SealAuditType        MessageType = 24
 	PutStepType          MessageType = 25
 	DeleteStepsType      MessageType = 26
+	PutOperatorType      MessageType = 27
 )
 
 // Command is one typed write of a [Batch]. The set of commands is closed: only

@@ -86,12 +86,16 @@ type Unit struct {
 // Operator is a person who acts for an organisation. Username is unique in
 // the store.
 type Operator struct {
-	ID        string
-	OrgID     string
-	UnitID    string
-	Username  string
-	Name      string
-	Email     string
+	ID       string
+	OrgID    string
+	UnitID   string
+	Username string
+	Name     string
+	Email    string
+	// TaxCode is the operator's own tax code, as their qualified signature
+	// certificates carry it (serialNumber TINIT-<tax code>): the register
+	// recognition reports are checked against.
+	TaxCode   string
 	Role      string
 	Disabled  bool
 	CreatedAt time.Time

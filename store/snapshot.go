@@ -28,7 +28,7 @@ import (
 // that the keys strictly increase and that no record is missing.
 const (
 	snapshotMagic   = "RGSTRSNP"
-	snapshotVersion = 4 // 2: units have a parent; credentials, sessions and schedules. 3: index orders. 4: recognition steps
+	snapshotVersion = 5 // 2: units have a parent; credentials, sessions and schedules. 3: index orders. 4: recognition steps. 5: operators' tax codes
 	indexBlockTag   = 0x80
 )
 
@@ -404,6 +404,11 @@ func readSnapshotSum(r io.Reader) (*state, uint64, []byte, error) {
 		u := tables[2]
 		u.dec = func(d *decoder) any { v := decUnitV1(d); return &v }
 		tables[2] = u
+	}
+	if ver < 5 {
+		op := tables[3]
+		op.dec = func(d *decoder) any { v := decOperatorV1(d); return &v }
+		tables[3] = op
 	}
 	if ver < 3 {
 		// Idempotency records had no entry time before format 3.

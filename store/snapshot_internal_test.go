@@ -10,6 +10,40 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// encOperatorV1 writes an operator as formats before 5 did, without a tax
+// code.
+func encOperatorV1(e *encoder, v *Operator) {
+	e.str(v.ID)
+	e.str(v.OrgID)
+	e.str(v.UnitID)
+	e.str(v.Username)
+	e.str(v.Name)
+	e.str(v.Email)
+	e.str(v.Role)
+	e.boolean(v.Disabled)
+	e.time(v.CreatedAt)
+	e.u64(v.Version)
+}
+
+// asV4 rewrites the operator records of snapshot parts as formats before 5
+// wrote them.
+func asV4(t *testing.T, parts []snapPart) []snapPart {
+	t.Helper()
+	out := make([]snapPart, len(parts))
+	for i, p := range parts {
+		if p.tag == 3 {
+			d := &decoder{b: p.body}
+			op := decOperator(d)
+			require.NoError(t, d.end())
+			e := &encoder{}
+			encOperatorV1(e, &op)
+			p.body = e.b
+		}
+		out[i] = p
+	}
+	return out
+}
+
 // writeSnapshotV1 writes st as snapshot format 1 did: no credentials,
 // sessions or schedules, units without a parent.
 func writeSnapshotV1(t *testing.T, st *state, index uint64) []byte {
@@ -32,6 +66,8 @@ func writeSnapshotV1(t *testing.T, st *state, index uint64) []byte {
 				rec.str(u.OrgID)
 				rec.str(u.Name)
 				rec.u64(u.Version)
+			} else if op, ok := raw.(*Operator); ok {
+				encOperatorV1(rec, op)
 			} else {
 				tb.enc(rec, raw)
 			}
@@ -86,10 +122,10 @@ func TestReadSnapshotV1(t *testing.T) {
 	assert.Equal(t, Unit{ID: "unit", OrgID: "org", Name: "Sede", Version: 1}, u)
 }
 
-// TestSnapshotSteps: recognition steps come back from a snapshot (format
-// 4) with their expiry index; a format-3 snapshot, written before steps
-// were kept, restores without them, and one that claims format 3 but
-// carries steps is refused.
+// TestSnapshotSteps: recognition steps and operators' tax codes come back
+// from a snapshot (format 5), the steps with their expiry index; a format-3
+// snapshot, written before either was kept, restores without them, and one
+// that claims format 3 but carries steps is refused.
 func TestSnapshotSteps(t *testing.T) {
 	t.Parallel()
 	st, err := newState()
@@ -99,7 +135,7 @@ func TestSnapshotSteps(t *testing.T) {
 		Blob: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
 	_, err = st.applyEntry(1, &entry{At: at, Commands: []Command{
 		PutOrganisation{Organisation: Organisation{ID: "org", Name: "Org"}},
-		PutOperator{Operator: Operator{ID: "op", OrgID: "org", Username: "op", Role: "rao"}},
+		PutOperator{Operator: Operator{ID: "op", OrgID: "org", Username: "op", TaxCode: "RSSMRA80A01H501U", Role: "rao"}},
 		PutHolder{Holder: HolderIdentity{ID: "h", TaxCode: "T", FirstName: "A", Surname: "B"}},
 		PutOrder{Order: Order{ID: "ord", OrgID: "org", OperatorID: "op", HolderID: "h", ProductType: "p", CreatedAt: at}, InitialStatus: StatusToIdentify},
 		PutStep{Step: step},
@@ -118,6 +154,9 @@ func TestSnapshotSteps(t *testing.T) {
 	expired, err := v.ExpiredSteps(at.Add(time.Hour), 10)
 	require.NoError(t, err)
 	assert.Equal(t, []StepRecord{step}, expired)
+	op, err := v.Operator("op")
+	require.NoError(t, err)
+	assert.Equal(t, "RSSMRA80A01H501U", op.TaxCode)
 
 	_, idx, parts := splitSnapshot(t, buf.Bytes())
 	var v3 []snapPart
@@ -126,14 +165,18 @@ func TestSnapshotSteps(t *testing.T) {
 			v3 = append(v3, p)
 		}
 	}
-	got, _, err = readSnapshot(bytes.NewReader(joinSnapshot(3, idx, v3)))
+	got, _, err = readSnapshot(bytes.NewReader(joinSnapshot(3, idx, asV4(t, v3))))
 	require.NoError(t, err)
 	v = &view{txn: got.db.Txn(false), index: idx}
 	require.NoError(t, v.CheckInvariants())
 	steps, err = v.Steps("ord")
 	require.NoError(t, err)
 	assert.Empty(t, steps)
+	op, err = v.Operator("op")
+	require.NoError(t, err)
+	assert.Empty(t, op.TaxCode, "no tax code before format 5")
+	assert.Equal(t, "rao", op.Role)
 
-	_, _, err = readSnapshot(bytes.NewReader(joinSnapshot(3, idx, parts)))
+	_, _, err = readSnapshot(bytes.NewReader(joinSnapshot(3, idx, asV4(t, parts))))
 	require.ErrorIs(t, err, ErrCorrupt)
 }

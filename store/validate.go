@@ -273,6 +273,7 @@ func validateCommand(path string, cmd Command) (Command, error) {
 		c.text("operator.username", o.Username, MaxNameLen, true)
 		c.text("operator.name", o.Name, MaxNameLen, false)
 		c.text("operator.email", o.Email, 254, false)
+		c.text("operator.tax_code", o.TaxCode, 32, false)
 		c.text("operator.role", o.Role, MaxNameLen, true)
 		c.time("operator.created_at", &o.CreatedAt, false)
 		c.version("expect_version", v.ExpectVersion)

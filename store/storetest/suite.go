@@ -165,7 +165,7 @@ func testRoundTrip(t *testing.T, f *Fixture) {
 	orgRec := store.Organisation{ID: "org-edge", Name: "Società Cooperativa «Ünïcode» & C.", ClientCode: "C-Ω", CreatedAt: odd}
 	unit := store.Unit{ID: "unit-edge", OrgID: orgRec.ID, Name: "Sede di Forlì"}
 	oper := store.Operator{ID: "op-edge", OrgID: orgRec.ID, UnitID: unit.ID, Username: "nicolò.d'annunzio",
-		Name: "NICOLÒ D'ANNUNZIO", Email: "n@example.it", Role: "master_rao", Disabled: true, CreatedAt: odd}
+		Name: "NICOLÒ D'ANNUNZIO", Email: "n@example.it", TaxCode: "DNNNCL63C12H501X", Role: "master_rao", Disabled: true, CreatedAt: odd}
 	r = f.Apply(store.PutOrganisation{Organisation: orgRec}, store.PutUnit{Unit: unit}, store.PutOperator{Operator: oper})
 	orgRec.Version, orgRec.CreatedAt, unit.Version, oper.Version, oper.CreatedAt = r.Index, wantOdd, r.Index, r.Index, wantOdd
 	// A full status change with every optional field, and a receipt.

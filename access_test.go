@@ -116,8 +116,9 @@ func TestOperatorManagement(t *testing.T) {
 	master := env.User(orgA, access.RoleMasterRAO)
 
 	op, enr, err := env.P.CreateOperator(ctx, master.Actor, registra.OperatorInput{Username: "new.ir", Name: "New IR",
-		Roles: []access.Role{access.RoleIR}, Unit: "branch", Password: accesstest.Password})
+		TaxCode: " bncnna80a41h501r ", Roles: []access.Role{access.RoleIR}, Unit: "branch", Password: accesstest.Password})
 	require.NoError(t, err)
+	assert.Equal(t, "BNCNNA80A41H501R", op.TaxCode, "the register keeps the tax code normalised")
 	assert.Equal(t, orgA, op.Org)
 	assert.Equal(t, "branch", op.Unit)
 	assert.False(t, op.Enrolled)
@@ -153,6 +154,7 @@ func TestOperatorManagement(t *testing.T) {
 		{"unknown unit", master.Actor, registra.OperatorInput{Username: "x.op", Roles: []access.Role{access.RoleOperator}, Unit: "attic", Password: accesstest.Password}, registra.ErrInvalidInput},
 		{"weak password", master.Actor, registra.OperatorInput{Username: "x.op", Roles: []access.Role{access.RoleOperator}, Unit: "main", Password: "short"}, registra.ErrInvalidInput},
 		{"bad username", master.Actor, registra.OperatorInput{Username: "X Op", Roles: []access.Role{access.RoleOperator}, Unit: "main", Password: accesstest.Password}, registra.ErrInvalidInput},
+		{"bad tax code", master.Actor, registra.OperatorInput{Username: "x.op", TaxCode: "BNCNNA80A41H501X", Roles: []access.Role{access.RoleOperator}, Unit: "main", Password: accesstest.Password}, registra.ErrInvalidInput},
 		{"taken username", master.Actor, registra.OperatorInput{Username: "new.ir", Roles: []access.Role{access.RoleOperator}, Unit: "main", Password: accesstest.Password}, registra.ErrConflict},
 		{"admin makes an admin", env.Admin.Actor, registra.OperatorInput{Org: orgB, Username: "b.admin", Roles: []access.Role{access.RoleAdmin}, Password: accesstest.Password}, nil},
 	}
@@ -172,6 +174,15 @@ func TestOperatorManagement(t *testing.T) {
 	upd, err := env.P.UpdateOperator(ctx, master.Actor, "new.ir", registra.OperatorUpdate{Roles: []access.Role{access.RoleRAO}})
 	require.NoError(t, err)
 	assert.Equal(t, []access.Role{access.RoleRAO}, upd.Roles)
+	assert.Equal(t, "BNCNNA80A41H501R", upd.TaxCode, "kept when not changed")
+	bad := "not a tax code"
+	_, err = env.P.UpdateOperator(ctx, master.Actor, "new.ir", registra.OperatorUpdate{TaxCode: &bad})
+	require.ErrorIs(t, err, registra.ErrInvalidInput)
+	assert.Equal(t, "tax_code", namedField(t, err))
+	none := ""
+	upd, err = env.P.UpdateOperator(ctx, master.Actor, "new.ir", registra.OperatorUpdate{TaxCode: &none})
+	require.NoError(t, err)
+	assert.Empty(t, upd.TaxCode, "an empty tax code removes it")
 
 	enr2, err := env.P.ResetOperatorTOTP(ctx, master.Actor, "new.ir")
 	require.NoError(t, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/registra-pki/registra/access"
@@ -173,7 +174,7 @@ func (p *Platform) recognise(ctx context.Context, a Actor, orderID string, s rec
 	s.Applicant = recognition.Applicant{TaxCode: ap.TaxCode, GivenName: ap.FirstName, Surname: ap.Surname,
 		DateOfBirth: ap.BirthDate.Format(time.DateOnly), Email: ap.Email, Mobile: ap.Mobile}
 	s.Operator = recognition.Operator{ID: oc.aop.ID, Name: oc.aop.Username, Role: recognitionRole(oc.aop.Roles),
-		Org: oc.order.OrgID, Unit: oc.order.UnitID}
+		Org: oc.order.OrgID, Unit: oc.order.UnitID, TaxCode: oc.sop.TaxCode}
 	s.Consents = []recognition.Consent{{Name: recognition.ConsentPrivacy, Given: ap.PrivacyConsent},
 		{Name: "marketing", Given: ap.MarketingConsent}}
 	ev, err := v.Verify(ctx, s)
@@ -181,7 +182,8 @@ func (p *Platform) recognise(ctx context.Context, a Actor, orderID string, s rec
 		return nil, wrap(op, err)
 	}
 	if s.Officer != nil {
-		if err := p.checkOfficer(oc.snap, oc.order.OrgID, s.Officer); err != nil {
+		_, signed := findKind(s.Uploads, recognition.KindSignedReport)
+		if err := p.checkOfficer(oc.snap, oc.order.OrgID, s.Officer, signed); err != nil {
 			return nil, err
 		}
 	}
@@ -230,7 +232,7 @@ func (p *Platform) decideRecognition(ctx context.Context, oc *orderCtx, upload b
 // upload is "appropriately registered" (Manuale operatore, "Offline
 // Recognition Product Request"): an enabled operator of org holding the
 // recognising role o.Role (IR, RAO or master RAO).
-func (p *Platform) checkOfficer(snap store.Snapshot, org string, o *recognition.Officer) error {
+func (p *Platform) checkOfficer(snap store.Snapshot, org string, o *recognition.Officer, signed bool) error {
 	const unregistered = "is not a registered operator of the organisation"
 	sop, err := snap.Operator(o.ID)
 	if isNotFound(err) {
@@ -251,7 +253,25 @@ func (p *Platform) checkOfficer(snap store.Snapshot, org string, o *recognition.
 		(role != access.RoleIR && role != access.RoleRAO && role != access.RoleMasterRAO) {
 		return fieldErr("officer.role", "is not a recognising role (ir, rao, master_rao) the officer holds")
 	}
+	// The officer's tax code is the register's, not the uploader's word:
+	// a signed report's signer is matched against it.
+	switch {
+	case sop.TaxCode == "" && signed:
+		return fieldErr("officer.tax_code", "the officer has no registered tax code to match the report's signer: register it first")
+	case sop.TaxCode != "" && !strings.EqualFold(strings.TrimSpace(o.TaxCode), sop.TaxCode):
+		return fieldErr("officer.tax_code", "is not the tax code registered for the officer")
+	}
 	return nil
+}
+
+// findKind reports whether ups holds an upload of kind k.
+func findKind(ups []recognition.Upload, k recognition.ArtefactKind) (recognition.Upload, bool) {
+	for _, u := range ups {
+		if u.Kind == k {
+			return u, true
+		}
+	}
+	return recognition.Upload{}, false
 }
 
 // recognitionRole is the role an operator recognises in: the highest of

@@ -230,6 +230,12 @@ func TestRecogniseOfflineByOperator(t *testing.T) {
 		})
 	}
 
+	// Once the officer's tax code is registered, the officer is named with
+	// it: the register decides, not the uploader.
+	registered := "VRDLCU80A01H501G"
+	_, err := env.P.UpdateOperator(ctx, env.User(orgA, access.RoleMasterRAO).Actor, userName(orgA, access.RoleRAO),
+		registra.OperatorUpdate{TaxCode: &registered})
+	require.NoError(t, err)
 	o := submittedOrder(t, env, orgA, 30, nil)
 	signID := submittedOrder(t, env, orgA, 31, func(in *registra.OrderInput) { in.Method = recognition.MethodSignID })
 	liveID := submittedOrder(t, env, orgA, 32, func(in *registra.OrderInput) { in.Method = recognition.MethodLiveID })
@@ -251,6 +257,12 @@ func TestRecogniseOfflineByOperator(t *testing.T) {
 				of := officer(userName(orgA, access.RoleRAO), recognition.RoleRAO)
 				of.TaxCode = ""
 				_, err := env.P.Recognise(ctx, op.Actor, id, recognition.Submission{Officer: of, Uploads: offlineUploads(id)})
+				return err
+			}},
+		{name: "officer named with another tax code than registered", orderID: o.ID, wantErr: registra.ErrInvalidInput, wantField: "officer.tax_code",
+			do: func(id string) error {
+				_, err := env.P.Recognise(ctx, op.Actor, id, recognition.Submission{
+					Officer: officer(userName(orgA, access.RoleRAO), recognition.RoleRAO), Uploads: offlineUploads(id)})
 				return err
 			}},
 		{name: "unregistered officer", orderID: o.ID, wantErr: registra.ErrInvalidInput, wantField: "officer.id",

@@ -19,6 +19,7 @@ import (
 type orderCtx struct {
 	snap    store.Snapshot
 	aop     access.Operator
+	sop     store.Operator // the acting operator's record
 	order   store.Order
 	status  store.StatusRecord
 	holder  store.HolderIdentity
@@ -43,11 +44,11 @@ func (p *Platform) loadOrder(ctx context.Context, a Actor, id string) (*orderCtx
 }
 
 func (p *Platform) loadOrderIn(snap store.Snapshot, a Actor, id string) (*orderCtx, error) {
-	_, aop, err := p.actor(snap, a)
+	sop, aop, err := p.actor(snap, a)
 	if err != nil {
 		return nil, err
 	}
-	oc := &orderCtx{snap: snap, aop: aop}
+	oc := &orderCtx{snap: snap, aop: aop, sop: sop}
 	if err := p.readOrder(oc, id); err != nil {
 		return nil, err
 	}

@@ -13,7 +13,8 @@
 //     the officer) and the document images are uploaded, with the
 //     recognising officer's details when a plain operator uploads them.
 //   - [LiveID]: in person; the RAO signs the recognition report as a CAdES
-//     .p7m, which must be signed with the acting RAO's certificate; then the
+//     .p7m, which must be signed in the acting RAO's name (the tax code the
+//     platform registered for them, [Operator].TaxCode); then the
 //     applicant signs the request form with a one-shot certificate
 //     authorised by an OTP ([OTPSigner]).
 //   - [VideoID]: remote; the video provider's session record arrives through

@@ -78,6 +78,10 @@ type Operator struct {
 	Role Role   `json:"role"` // role the operator acted in
 	Org  string `json:"org"`  // organisation (client code)
 	Unit string `json:"unit"` // organisational unit
+	// TaxCode is the operator's tax code as the platform's register of
+	// operators holds it (never the uploader's word): a recognition report
+	// the operator signs must be signed in this name (TINIT-<tax code>).
+	TaxCode string `json:"tax_code,omitempty"`
 }
 
 // Officer is the recognising officer (RAO or IR) who saw the applicant, when

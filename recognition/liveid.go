@@ -93,10 +93,11 @@ func (v *LiveID) Method() Method { return MethodLiveID }
 
 // Verify checks a Live ID submission. Preconditions, in order: the common
 // fields (a recognising role is required); the signed report (.p7m) and the
-// document images are uploaded; the acting RAO's certificate and the
-// applicant's form signature are given. Then every check runs: the report's
-// signature, chain, validity, signing time, revocation, qualified status,
-// that its signer is the acting RAO's certificate and that it signs a PDF;
+// document images are uploaded; the acting RAO's registered tax code and
+// the applicant's form signature are given. Then every check runs: the
+// report's signature, chain, validity, signing time, revocation, qualified
+// status, that it is signed in the acting RAO's name (serialNumber
+// TINIT-<Operator.TaxCode>) and that it signs a PDF;
 // and the form signature's checks (see [OTPSigner]).
 func (v *LiveID) Verify(ctx context.Context, s Submission) (Evidence, error) {
 	if err := ctx.Err(); err != nil {
@@ -108,8 +109,8 @@ func (v *LiveID) Verify(ctx context.Context, s Submission) (Evidence, error) {
 	if _, ok := findUpload(s.Uploads, KindSignedReport); !ok {
 		fe.add("uploads", string(KindSignedReport)+" is required")
 	}
-	if s.OperatorCertificate == nil {
-		fe.add("operator_certificate", "is required")
+	if s.Operator.TaxCode == "" {
+		fe.add("operator.tax_code", "is required: the report must be signed in the acting RAO's name; register their tax code")
 	}
 	validateFormSignature(&fe, s.FormSignature)
 	if err := fe.err(); err != nil {
@@ -132,11 +133,11 @@ func (v *LiveID) Verify(ctx context.Context, s Submission) (Evidence, error) {
 	}, now)
 	if vs != nil {
 		var ce *CheckError
-		if !vs.msg.Signer.Equal(s.OperatorCertificate) {
+		if !sameTaxCode(vs.msg.Signer.Subject.SerialNumber, s.Operator.TaxCode) {
 			ce = &CheckError{Check: CheckSigner, Kind: ErrIdentityMismatch,
-				Detail: "report signed by " + vs.msg.Signer.Subject.String() + ", not by the acting RAO's certificate"}
+				Detail: "report signed by " + vs.msg.Signer.Subject.String() + ", not in the acting RAO's name"}
 		}
-		r.record(CheckSigner, subject, "operator "+s.Operator.ID+" certificate sha256:"+DigestOf(s.OperatorCertificate.Raw).String(), "", ce)
+		r.record(CheckSigner, subject, "operator "+s.Operator.ID+" TINIT-"+s.Operator.TaxCode, "", ce)
 		ce = nil
 		if mt, _ := SniffMediaType(vs.msg.Content); mt != MediaPDF {
 			ce = &CheckError{Check: CheckContent, Kind: ErrFormat, Detail: "signed report is not a PDF"}

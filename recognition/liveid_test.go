@@ -19,6 +19,7 @@ type liveWorld struct {
 	*otpWorld
 	raoCert, otherRAOCert, revokedRAOCert *x509.Certificate
 	raoKey, otherRAOKey, revokedRAOKey    crypto.Signer
+	raoTaxCode                            string
 	crl                                   []byte
 	report                                []byte
 	verifier                              *recognition.LiveID
@@ -32,7 +33,11 @@ func newLiveWorld(t *testing.T) *liveWorld {
 	rao := recognitiontest.Person{GivenName: o.GivenName, Surname: o.Surname, TaxCode: o.TaxCode, Qualified: true, NonRepudiation: true,
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(365 * 24 * time.Hour)}
 	w.raoCert, w.raoKey = w.issuing.Issue(t, rao)
-	w.otherRAOCert, w.otherRAOKey = w.issuing.Issue(t, rao)
+	w.raoTaxCode = o.TaxCode
+	other := rao
+	other.GivenName, other.Surname = "Luca", "Neri"
+	other.TaxCode = taxCodeOf(t, "Neri", "Luca", time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC), 1)
+	w.otherRAOCert, w.otherRAOKey = w.issuing.Issue(t, other)
 	w.revokedRAOCert, w.revokedRAOKey = w.issuing.Issue(t, rao)
 	w.crl = w.issuing.CRL(t, now.Add(-time.Minute), now.Add(time.Hour), now.Add(-time.Minute), w.revokedRAOCert)
 	oneShotRoots := w.oneShotCA.Pool()
@@ -59,14 +64,15 @@ func (w *liveWorld) formSignature(t *testing.T) *recognition.FormSignature {
 
 func (w *liveWorld) submission(t *testing.T, report []byte, fs *recognition.FormSignature) recognition.Submission {
 	t.Helper()
+	op := operator(recognition.RoleRAO)
+	op.TaxCode = w.raoTaxCode
 	return recognition.Submission{
-		OrderID:             "ord-live",
-		Applicant:           w.applicant,
-		Operator:            operator(recognition.RoleRAO),
-		Consents:            consents(),
-		Uploads:             append(documentUploads(), recognition.Upload{Kind: recognition.KindSignedReport, Name: "report.pdf.p7m", Data: report}),
-		OperatorCertificate: w.raoCert,
-		FormSignature:       fs,
+		OrderID:       "ord-live",
+		Applicant:     w.applicant,
+		Operator:      op,
+		Consents:      consents(),
+		Uploads:       append(documentUploads(), recognition.Upload{Kind: recognition.KindSignedReport, Name: "report.pdf.p7m", Data: report}),
+		FormSignature: fs,
 	}
 }
 
@@ -131,7 +137,7 @@ func TestLiveID(t *testing.T) {
 			[]recognition.CheckName{recognition.CheckSigner}, []error{recognition.ErrIdentityMismatch}},
 		{"report tampered", tamperedReport, fs, []recognition.CheckName{recognition.CheckSignature}, []error{recognition.ErrSignature}},
 		{"rao certificate revoked", w.signReport(t, w.revokedRAOCert, w.revokedRAOKey, w.report), fs,
-			[]recognition.CheckName{recognition.CheckRevocation, recognition.CheckSigner}, []error{recognition.ErrRevoked}},
+			[]recognition.CheckName{recognition.CheckRevocation}, []error{recognition.ErrRevoked}},
 		{"report is not a PDF", w.signReport(t, w.raoCert, w.raoKey, []byte("plain text report")), fs,
 			[]recognition.CheckName{recognition.CheckContent}, []error{recognition.ErrFormat}},
 		{"signed content is not the form", report, &otherForm, []recognition.CheckName{recognition.CheckContent}, []error{recognition.ErrSignature}},
@@ -159,11 +165,11 @@ func TestLiveID(t *testing.T) {
 	t.Run("bad input", func(t *testing.T) {
 		t.Parallel()
 		for name, edit := range map[string]func(*recognition.Submission){
-			"no operator certificate": func(s *recognition.Submission) { s.OperatorCertificate = nil },
-			"no form signature":       func(s *recognition.Submission) { s.FormSignature = nil },
-			"plain operator":          func(s *recognition.Submission) { s.Operator.Role = recognition.RoleOperator },
-			"no report":               func(s *recognition.Submission) { s.Uploads = s.Uploads[:2] },
-			"report not signed":       func(s *recognition.Submission) { s.Uploads[2].Data = w.report },
+			"no operator tax code": func(s *recognition.Submission) { s.Operator.TaxCode = "" },
+			"no form signature":    func(s *recognition.Submission) { s.FormSignature = nil },
+			"plain operator":       func(s *recognition.Submission) { s.Operator.Role = recognition.RoleOperator },
+			"no report":            func(s *recognition.Submission) { s.Uploads = s.Uploads[:2] },
+			"report not signed":    func(s *recognition.Submission) { s.Uploads[2].Data = w.report },
 		} {
 			s := w.submission(t, report, fs)
 			edit(&s)

@@ -87,8 +87,9 @@ func (o *Offline) Method() Method { return MethodOffline }
 // signed it digitally, a .p7m ([KindSignedReport]; Roots must be
 // configured). A signed report is verified like a Sign ID form (signature,
 // chain, validity, signing time, revocation, qualified) and its signer must
-// be the recognising officer: the acting operator's certificate when given,
-// otherwise a certificate with the officer's TINIT-<tax code>.
+// be the recognising officer: a certificate with the TINIT-<tax code> of
+// the officer named, or else of the acting RAO or IR (Operator.TaxCode, the
+// platform's register; required then).
 func (o *Offline) Verify(ctx context.Context, s Submission) (Evidence, error) {
 	if err := ctx.Err(); err != nil {
 		return Evidence{}, err
@@ -106,8 +107,8 @@ func (o *Offline) Verify(ctx context.Context, s Submission) (Evidence, error) {
 		fe.add("uploads", fmt.Sprintf("exactly one of %s and %s is required", KindReport, KindSignedReport))
 	case signed && o.cfg.Roots == nil:
 		fe.add("uploads", fmt.Sprintf("%s: signed reports are not accepted: no trust anchors configured", KindSignedReport))
-	case signed && s.OperatorCertificate == nil && s.Officer == nil:
-		fe.add("officer", "is required to match the signer of the report")
+	case signed && s.Officer == nil && s.Operator.Role.recognises() && s.Operator.TaxCode == "":
+		fe.add("operator.tax_code", "is required to match the signer of the report: register the operator's tax code, or name the officer who signed")
 	}
 	officer := s.Officer
 	switch {
@@ -162,10 +163,11 @@ func (o *Offline) verifyReport(ctx context.Context, r *recorder, d Digest, der [
 	signer := vs.msg.Signer
 	var ce *CheckError
 	var against string
-	if s.OperatorCertificate != nil && s.Operator.Role.recognises() && s.Officer == nil {
-		against = "operator " + s.Operator.ID + " certificate sha256:" + DigestOf(s.OperatorCertificate.Raw).String()
-		if !signer.Equal(s.OperatorCertificate) {
-			ce = &CheckError{Check: CheckSigner, Kind: ErrIdentityMismatch, Detail: "report not signed with the acting operator's certificate"}
+	if s.Officer == nil {
+		against = "operator " + s.Operator.ID + " TINIT-" + s.Operator.TaxCode
+		if !sameTaxCode(signer.Subject.SerialNumber, s.Operator.TaxCode) {
+			ce = &CheckError{Check: CheckSigner, Kind: ErrIdentityMismatch,
+				Detail: fmt.Sprintf("report signed by %q, not by the acting operator", signer.Subject.SerialNumber)}
 		}
 	} else {
 		against = "officer " + s.Officer.ID + " TINIT-" + s.Officer.TaxCode

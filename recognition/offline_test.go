@@ -200,12 +200,19 @@ func TestOfflineSignedReport(t *testing.T) {
 	t.Run("signed by the acting RAO", func(t *testing.T) {
 		t.Parallel()
 		s := submission(recognition.RoleRAO, byOfficer)
-		s.OperatorCertificate = officerCert
-		_, err := v.Verify(context.Background(), s)
+		s.Officer = nil
+		s.Operator.TaxCode = o.TaxCode
+		ev, err := v.Verify(context.Background(), s)
 		require.NoError(t, err)
-		s.OperatorCertificate = otherCert
+		assert.Equal(t, o.TaxCode, ev.Manifest.Operator.TaxCode)
+		s.Uploads[3].Data = byOther
 		_, err = v.Verify(context.Background(), s)
 		require.ErrorIs(t, err, recognition.ErrIdentityMismatch)
+		// Without a registered tax code the signer cannot be matched.
+		s.Operator.TaxCode = ""
+		_, err = v.Verify(context.Background(), s)
+		require.ErrorIs(t, err, recognition.ErrInvalidInput)
+		assert.ErrorContains(t, err, "operator.tax_code")
 	})
 	t.Run("signed by someone else", func(t *testing.T) {
 		t.Parallel()

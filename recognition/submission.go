@@ -2,7 +2,6 @@ package recognition
 
 import (
 	"bytes"
-	"crypto/x509"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,9 +27,6 @@ type Submission struct {
 	Consents []Consent // the privacy consent must be given
 	Uploads  []Upload  // files: document images, forms, reports, .p7m
 
-	// OperatorCertificate is the acting RAO's signature certificate (Live
-	// ID): the recognition report must be signed with it.
-	OperatorCertificate *x509.Certificate
 	// FormSignature is the applicant's OTP-authorised one-shot signature of
 	// the request form (Live ID, Video ID), from [OTPSigner.Complete].
 	FormSignature *FormSignature

@@ -30,6 +30,7 @@ func newOperator(e *env) *cobra.Command {
 		Username string   `json:"username"`
 		Name     string   `json:"name"`
 		Email    string   `json:"email"`
+		TaxCode  string   `json:"tax_code,omitempty"`
 		Roles    []string `json:"roles"`
 		Unit     string   `json:"unit,omitempty"`
 		Password string   `json:"password"`
@@ -41,7 +42,7 @@ func newOperator(e *env) *cobra.Command {
 		Long: `create creates an operator with an initial password and prints the TOTP
 enrolment (secret and otpauth URI) to hand over; the operator confirms it
 with 'registra enrol' before the first login. Roles: ` + roleNames() + `.`,
-		Example: "  registra operator create --username rao1 --name \"Anna Bianchi\" --email anna@example.com --role rao --unit main --password-file pw.txt",
+		Example: "  registra operator create --username rao1 --name \"Anna Bianchi\" --email anna@example.com --tax-code BNCNNA80A41F205U --role rao --unit main --password-file pw.txt",
 		Args:    exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, f := range []struct{ n, v string }{{"username", body.Username}, {"name", body.Name}, {"email", body.Email}} {
@@ -76,6 +77,7 @@ with 'registra enrol' before the first login. Roles: ` + roleNames() + `.`,
 	fl.StringVar(&body.Username, "username", "", "login name, also the operator's ID")
 	fl.StringVar(&body.Name, "name", "", "display name")
 	fl.StringVar(&body.Email, "email", "", "e-mail")
+	fl.StringVar(&body.TaxCode, "tax-code", "", "the operator's own tax code, as their qualified signature certificate carries it (RAOs and IRs who sign recognition reports)")
 	fl.StringSliceVar(&body.Roles, "role", nil, "role(s): "+roleNames())
 	fl.StringVar(&body.Unit, "unit", "", "the operator's unit (required except for admins)")
 	fl.StringVar(&pwFile, "password-file", "", "file holding the initial password (\"-\": a line of standard input); prompted for when absent")
@@ -121,21 +123,22 @@ with 'registra enrol' before the first login. Roles: ` + roleNames() + `.`,
 }
 
 func newOperatorUpdate(e *env) *cobra.Command {
-	var name, email, unit string
+	var name, email, taxCode, unit string
 	var roles []string
 	var disable, enable bool
 	c := &cobra.Command{
 		Use:   "update OPERATOR",
-		Short: "Change an operator's name, e-mail, roles or unit, or disable or enable the account",
+		Short: "Change an operator's name, e-mail, tax code, roles or unit, or disable or enable the account",
 		Long: `update changes only what its flags name. --roles replaces the roles. Disabling
 ends the operator's sessions.`,
-		Example: "  registra operator update rao1 --role rao --role master_rao\n  registra operator update op7 --disable",
+		Example: "  registra operator update rao1 --role rao --role master_rao\n  registra operator update rao1 --tax-code BNCNNA80A41F205U\n  registra operator update op7 --disable",
 		Args:    exactArgs("OPERATOR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fl := cmd.Flags()
 			var body struct {
 				Name     *string  `json:"name,omitempty"`
 				Email    *string  `json:"email,omitempty"`
+				TaxCode  *string  `json:"tax_code,omitempty"`
 				Roles    []string `json:"roles,omitempty"`
 				Unit     *string  `json:"unit,omitempty"`
 				Disabled *bool    `json:"disabled,omitempty"`
@@ -145,6 +148,9 @@ ends the operator's sessions.`,
 			}
 			if fl.Changed("email") {
 				body.Email = &email
+			}
+			if fl.Changed("tax-code") {
+				body.TaxCode = &taxCode
 			}
 			if fl.Changed("unit") {
 				body.Unit = &unit
@@ -161,8 +167,8 @@ ends the operator's sessions.`,
 			case disable, enable:
 				body.Disabled = &disable
 			}
-			if body.Name == nil && body.Email == nil && body.Unit == nil && body.Roles == nil && body.Disabled == nil {
-				return usagef("nothing to change: give --name, --email, --role, --unit, --disable or --enable")
+			if body.Name == nil && body.Email == nil && body.TaxCode == nil && body.Unit == nil && body.Roles == nil && body.Disabled == nil {
+				return usagef("nothing to change: give --name, --email, --tax-code, --role, --unit, --disable or --enable")
 			}
 			var o wireOperator
 			r := request{method: "PATCH", path: path("v1", "operators", args[0]), body: body}
@@ -172,6 +178,7 @@ ends the operator's sessions.`,
 	fl := c.Flags()
 	fl.StringVar(&name, "name", "", "display name")
 	fl.StringVar(&email, "email", "", "e-mail")
+	fl.StringVar(&taxCode, "tax-code", "", "the operator's own tax code (empty removes it)")
 	fl.StringVar(&unit, "unit", "", "unit")
 	fl.StringSliceVar(&roles, "role", nil, "role(s), replacing the current ones: "+roleNames())
 	fl.BoolVar(&disable, "disable", false, "disable the account (its sessions end)")
@@ -200,6 +207,6 @@ sessions and prints a new enrolment; the operator confirms it with
 
 func printOperator(w io.Writer, o wireOperator) error {
 	yes := map[bool]string{true: "yes", false: "no"}
-	return kv(w, "Operator", o.ID, "Name", o.Name, "E-mail", o.Email, "Organisation", o.Org, "Unit", o.Unit,
+	return kv(w, "Operator", o.ID, "Name", o.Name, "E-mail", o.Email, "Tax code", o.TaxCode, "Organisation", o.Org, "Unit", o.Unit,
 		"Roles", strings.Join(o.Roles, ", "), "Enrolled", yes[o.Enrolled], "Disabled", yes[o.Disabled], "Created", ts(o.CreatedAt))
 }

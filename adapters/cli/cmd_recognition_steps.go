@@ -110,18 +110,18 @@ with its status.`,
 
 func newRecognitionLiveID(e *env) *cobra.Command {
 	var uploads []string
-	var cert string
 	c := &cobra.Command{
 		Use:   "live-id ORDER",
 		Short: "Record a Live ID recognition from the report you signed (IR, RAO; to_identify → to_issue)",
 		Long: `live-id is the last step of the Live ID method, after the applicant's form
 signature: it uploads the recognition report you signed (--upload
-signed_report=FILE, a .p7m), the identity document images (--upload
-document_front=FILE and document_back=FILE, or document_both=FILE) and your
-signature certificate (--certificate, PEM or DER). The platform verifies the
-report and the form signature, seals the evidence and moves the order to
-to_issue.`,
-		Example: `  registra recognition live-id ORDER --certificate rao.pem --upload signed_report=report.pdf.p7m \
+signed_report=FILE, a .p7m) and the identity document images (--upload
+document_front=FILE and document_back=FILE, or document_both=FILE). The
+report must be signed with a qualified certificate in your name: the tax
+code registered for you ('registra operator update --tax-code'). The
+platform verifies the report and the form signature, seals the evidence and
+moves the order to to_issue.`,
+		Example: `  registra recognition live-id ORDER --upload signed_report=report.pdf.p7m \
       --upload document_front=front.jpg --upload document_back=back.jpg`,
 		Args: exactArgs("ORDER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -129,18 +129,12 @@ to_issue.`,
 			if err != nil {
 				return err
 			}
-			f, err := readFileFlag("certificate", cert)
-			if err != nil {
-				return err
-			}
-			f.field = "operator_certificate"
-			r := post(path("v1", "orders", args[0], "recognition", "live-id"), &multipartBody{files: append(files, f)})
+			r := post(path("v1", "orders", args[0], "recognition", "live-id"), &multipartBody{files: files})
 			var o wireOrder
 			return e.call(cmd.Context(), r, &o, func(w io.Writer) error { return printOrder(w, &o) })
 		},
 	}
 	c.Flags().StringArrayVar(&uploads, "upload", nil, "an artefact, KIND=FILE (repeat for each)")
-	c.Flags().StringVar(&cert, "certificate", "", "your qualified signature certificate, the report's signer (PEM or DER)")
 	return c
 }
 

@@ -47,13 +47,14 @@ func TestRecognitionSteps(t *testing.T) {
 	assert.Contains(t, r.stdout, "to_identify")
 	assert.JSONEq(t, `{"otp":"123456"}`, api.last().body)
 
-	r = run(t, cfg, "", "recognition", "live-id", "o-1", "--certificate", file("rao.pem", "-----BEGIN CERTIFICATE-----"),
+	r = run(t, cfg, "", "recognition", "live-id", "o-1",
 		"--upload", "signed_report="+file("report.p7m", "signed report"), "--upload", "document_both="+file("doc.jpg", "document"))
 	require.Equal(t, cli.ExitOK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "to_issue")
-	for _, want := range []string{`name="operator_certificate"`, `name="signed_report"`, `name="document_both"`, "signed report"} {
+	for _, want := range []string{`name="signed_report"`, `name="document_both"`, "signed report"} {
 		assert.Contains(t, api.last().body, want)
 	}
+	assert.NotContains(t, api.last().body, "operator_certificate")
 
 	r = run(t, cfg, "", "recognition", "video-id", "o-1", "--session", file("session.json", `{"session_id":"s-1"}`),
 		"--timestamp", "1764756000", "--signature", "v1=abcd", "--json")
@@ -88,7 +89,7 @@ func TestRecognitionStepsUsage(t *testing.T) {
 		{"start without form", []string{"recognition", "form-signature", "start", "o-1"}, "--form is required"},
 		{"start with a missing form", []string{"recognition", "form-signature", "start", "o-1", "--form", "/nonexistent/form.pdf"}, "--form"},
 		{"complete without challenge", []string{"recognition", "form-signature", "complete", "o-1"}, "expected 2 argument(s)"},
-		{"live-id without certificate", []string{"recognition", "live-id", "o-1", "--upload", "signed_report=" + os.Args[0]}, "--certificate is required"},
+		{"live-id with a removed flag", []string{"recognition", "live-id", "o-1", "--certificate", "rao.pem", "--upload", "signed_report=" + os.Args[0]}, "unknown flag: --certificate"},
 		{"live-id without uploads", []string{"recognition", "live-id", "o-1"}, "--upload is required"},
 		{"video-id without timestamp", []string{"recognition", "video-id", "o-1", "--session", os.Args[0], "--signature", "v1=00"}, "--timestamp is required"},
 		{"video-id without session", []string{"recognition", "video-id", "o-1"}, "--session is required"},

@@ -174,6 +174,7 @@ type wireOperator struct {
 	Unit      string    `json:"unit,omitempty"`
 	Name      string    `json:"name"`
 	Email     string    `json:"email"`
+	TaxCode   string    `json:"tax_code,omitempty"`
 	Roles     []string  `json:"roles"`
 	Disabled  bool      `json:"disabled"`
 	Enrolled  bool      `json:"enrolled"`

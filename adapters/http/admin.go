@@ -84,6 +84,7 @@ type OperatorView struct {
 	Unit      string    `json:"unit,omitempty"`
 	Name      string    `json:"name"`
 	Email     string    `json:"email"`
+	TaxCode   string    `json:"tax_code,omitempty" doc:"The operator's own tax code: the recognition reports they sign must be signed in this name."`
 	Roles     []Role    `json:"roles"`
 	Disabled  bool      `json:"disabled"`
 	Enrolled  bool      `json:"enrolled" doc:"Whether the operator confirmed a TOTP enrolment."`
@@ -91,7 +92,7 @@ type OperatorView struct {
 }
 
 func operatorView(o registra.Operator) OperatorView {
-	return OperatorView{ID: o.ID, Username: o.Username, Org: o.Org, Unit: o.Unit, Name: o.Name, Email: o.Email,
+	return OperatorView{ID: o.ID, Username: o.Username, Org: o.Org, Unit: o.Unit, Name: o.Name, Email: o.Email, TaxCode: o.TaxCode,
 		Roles: roleNames(o.Roles), Disabled: o.Disabled, Enrolled: o.Enrolled, CreatedAt: o.CreatedAt}
 }
 
@@ -138,6 +139,7 @@ type CreateOperatorInput struct {
 		Username string `json:"username"`
 		Name     string `json:"name"`
 		Email    string `json:"email"`
+		TaxCode  string `json:"tax_code,omitempty" required:"false" maxLength:"16" doc:"The operator's own tax code, as their qualified signature certificate carries it (TINIT-<tax code>): required for RAOs and IRs who record Live ID recognitions or sign Offline reports."`
 		Roles    []Role `json:"roles" minItems:"1"`
 		Unit     string `json:"unit,omitempty" required:"false" doc:"The operator's unit; required except for admins."`
 		Password string `json:"password" doc:"The initial password."`
@@ -180,6 +182,7 @@ type UpdateOperatorInput struct {
 	Body struct {
 		Name     *string `json:"name,omitempty" required:"false"`
 		Email    *string `json:"email,omitempty" required:"false"`
+		TaxCode  *string `json:"tax_code,omitempty" required:"false" maxLength:"16" doc:"The operator's own tax code; empty removes it."`
 		Roles    []Role  `json:"roles,omitempty" required:"false"`
 		Unit     *string `json:"unit,omitempty" required:"false"`
 		Disabled *bool   `json:"disabled,omitempty" required:"false"`
@@ -239,7 +242,8 @@ func (a *API) routesAdmin() {
 				return nil, a.fail(ctx, err)
 			}
 			op, enr, err := a.p.CreateOperator(ctx, actorFrom(ctx), registra.OperatorInput{Org: in.Body.Org, Username: in.Body.Username,
-				Name: in.Body.Name, Email: in.Body.Email, Roles: rs, Unit: in.Body.Unit, Password: access.Password(in.Body.Password)})
+				Name: in.Body.Name, Email: in.Body.Email, TaxCode: in.Body.TaxCode, Roles: rs, Unit: in.Body.Unit,
+				Password: access.Password(in.Body.Password)})
 			if err != nil {
 				return nil, a.fail(ctx, err)
 			}
@@ -281,7 +285,7 @@ func (a *API) routesAdmin() {
 				}
 			}
 			op, err := a.p.UpdateOperator(ctx, actorFrom(ctx), in.ID, registra.OperatorUpdate{Name: in.Body.Name, Email: in.Body.Email,
-				Roles: rs, Unit: in.Body.Unit, Disabled: in.Body.Disabled})
+				TaxCode: in.Body.TaxCode, Roles: rs, Unit: in.Body.Unit, Disabled: in.Body.Disabled})
 			if err != nil {
 				return nil, a.fail(ctx, err)
 			}

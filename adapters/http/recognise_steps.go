@@ -11,7 +11,6 @@ import (
 
 	"github.com/registra-pki/registra"
 
-	"github.com/registra-pki/registra/ca"
 	"github.com/registra-pki/registra/recognition"
 )
 
@@ -71,16 +70,16 @@ type CompleteFormSignatureInput struct {
 }
 
 // LiveIDRecognitionInput records a Live ID recognition: the report signed
-// by the acting RAO, their certificate and the identity document images,
-// as multipart/form-data.
+// by the acting RAO and the identity document images, as
+// multipart/form-data. The report must be signed in the RAO's name: the
+// tax code registered for them (operator tax_code).
 type LiveIDRecognitionInput struct {
 	ID      string `path:"id" maxLength:"64" doc:"The order ID."`
 	RawBody huma.MultipartFormFiles[struct {
-		SignedReport        huma.FormFile `form:"signed_report" contentType:"application/octet-stream" required:"true" doc:"The recognition report signed by the acting RAO (.p7m, CAdES, of a PDF)."`
-		OperatorCertificate huma.FormFile `form:"operator_certificate" contentType:"application/octet-stream" required:"true" doc:"The acting RAO's qualified signature certificate (PEM or DER); the report must be signed with it."`
-		DocumentFront       huma.FormFile `form:"document_front" contentType:"application/octet-stream" required:"false" doc:"Front of the identity document (JPEG, PNG, PDF)."`
-		DocumentBack        huma.FormFile `form:"document_back" contentType:"application/octet-stream" required:"false" doc:"Back of the identity document."`
-		DocumentBoth        huma.FormFile `form:"document_both" contentType:"application/octet-stream" required:"false" doc:"One image with both sides of the identity document."`
+		SignedReport  huma.FormFile `form:"signed_report" contentType:"application/octet-stream" required:"true" doc:"The recognition report signed by the acting RAO (.p7m, CAdES, of a PDF), with a qualified certificate in the tax code registered for them."`
+		DocumentFront huma.FormFile `form:"document_front" contentType:"application/octet-stream" required:"false" doc:"Front of the identity document (JPEG, PNG, PDF)."`
+		DocumentBack  huma.FormFile `form:"document_back" contentType:"application/octet-stream" required:"false" doc:"Back of the identity document."`
+		DocumentBoth  huma.FormFile `form:"document_both" contentType:"application/octet-stream" required:"false" doc:"One image with both sides of the identity document."`
 	}]
 }
 
@@ -197,26 +196,19 @@ func (a *API) routesRecogniseSteps() {
 		})
 	register(a, huma.Operation{OperationID: "recognise-live-id", Method: http.MethodPost, Path: "/v1/orders/{id}/recognition/live-id",
 		Summary: "Recognise the applicant in person, with the report the RAO signed (to_identify → to_issue)",
-		Description: "Takes the recognition report signed by the acting RAO (.p7m), the RAO's certificate and the identity " +
-			"document images as a multipart upload, after the applicant's form signature. The platform verifies both " +
-			"signatures (recognition.LiveID), seals the evidence with its evidence key and records it.",
+		Description: "Takes the recognition report signed by the acting RAO (.p7m) and the identity document images as a " +
+			"multipart upload, after the applicant's form signature. The platform verifies both signatures " +
+			"(recognition.LiveID; the report in the name of the tax code registered for the RAO), seals the evidence " +
+			"with its evidence key and records it.",
 		Tags: tags, MaxBodyBytes: a.cfg.MaxUploadBytes + 1, Errors: []int{http.StatusConflict}},
 		secure, func(ctx context.Context, in *LiveIDRecognitionInput) (*OrderOutput, error) {
 			d := in.RawBody.Data()
-			raw, err := readFile("operator_certificate", d.OperatorCertificate)
-			if err != nil {
-				return nil, err
-			}
-			cert, err := ca.ParseCertificate(raw)
-			if err != nil {
-				return nil, badRequest("operator_certificate", "is not an X.509 certificate (PEM or DER)")
-			}
 			ups, err := readUploads([]kindFile{{recognition.KindSignedReport, d.SignedReport}, {recognition.KindDocumentFront, d.DocumentFront},
 				{recognition.KindDocumentBack, d.DocumentBack}, {recognition.KindDocumentBoth, d.DocumentBoth}})
 			if err != nil {
 				return nil, err
 			}
-			o, err := a.p.Recognise(ctx, actorFrom(ctx), in.ID, recognition.Submission{Uploads: ups, OperatorCertificate: cert})
+			o, err := a.p.Recognise(ctx, actorFrom(ctx), in.ID, recognition.Submission{Uploads: ups})
 			if err != nil {
 				return nil, a.fail(ctx, err)
 			}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"encoding/pem"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -212,9 +211,8 @@ func TestRecogniseLiveID(t *testing.T) {
 	otherCert, otherKey := qca.Issue(t, recognitiontest.Person{GivenName: "Luca", Surname: "Verdi", TaxCode: "VRDLCU80A01H501Y",
 		Qualified: true, NonRepudiation: true, NotBefore: start.AddDate(-1, 0, 0), NotAfter: start.AddDate(1, 0, 0)})
 	report := recognitiontest.SignP7M(t, recognitiontest.PDF("recognition report "+id), raoCert, raoKey, qca.Chain(), recognitiontest.SignOptions{})
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: raoCert.Raw})
 	files := func() map[string][]byte {
-		return map[string][]byte{"signed_report": report, "operator_certificate": certPEM,
+		return map[string][]byte{"signed_report": report,
 			"document_front": recognitiontest.JPEG("front " + id), "document_back": recognitiontest.PNG("back " + id)}
 	}
 	post := func(token, id string, f map[string][]byte) response {
@@ -231,13 +229,18 @@ func TestRecogniseLiveID(t *testing.T) {
 	noReport := files()
 	delete(noReport, "signed_report")
 	assertField(t, post(s.rao, id, noReport), "invalid-request", "signed_report")
-	badCert := files()
-	badCert["operator_certificate"] = []byte("not a certificate")
-	assertField(t, post(s.rao, id, badCert), "invalid-request", "operator_certificate")
+	// The RAO's tax code is the platform's register: without one the
+	// report's signer cannot be matched.
+	assertField(t, post(s.rao, id, files()), "invalid-input", "operator.tax_code")
+	bad := s.do(http.MethodPatch, "/v1/operators/rao1", s.admin, map[string]any{"tax_code": "BNCNNA80A41H501X"})
+	assertField(t, bad, "invalid-input", "tax_code")
+	reg := s.do(http.MethodPatch, "/v1/operators/rao1", s.admin, map[string]any{"tax_code": "bncnna80a41h501r"})
+	require.Equalf(t, http.StatusOK, reg.status, "%s", reg.raw)
+	assert.Equal(t, "BNCNNA80A41H501R", reg.body["tax_code"])
 	noDocs := files()
 	delete(noDocs, "document_back")
 	assertField(t, post(s.rao, id, noDocs), "invalid-input", "uploads")
-	// The report must be signed by the acting RAO's certificate.
+	// The report must be signed in the acting RAO's name.
 	other := files()
 	other["signed_report"] = recognitiontest.SignP7M(t, recognitiontest.PDF("report"), otherCert, otherKey, qca.Chain(), recognitiontest.SignOptions{})
 	assertProblem(t, post(s.rao, id, other), http.StatusBadRequest, "identity-mismatch")

@@ -141,33 +141,14 @@ func (p *Platform) videoSession(ctx context.Context, snap store.Snapshot, orderI
 	return &vs, nil
 }
 
-// stepsCleanupPage is how many expired steps one batch deletes.
-const stepsCleanupPage = 500
-
 // dropExpiredSteps deletes the recognition steps whose time has passed.
 func (p *Platform) dropExpiredSteps(ctx context.Context, tok *store.LeaseToken, now time.Time) error {
-	for {
-		snap, err := p.snapshot(ctx)
-		if err != nil {
-			return err
+	return p.dropExpired(ctx, tok, func(snap store.Snapshot) ([]store.Command, error) {
+		old, err := snap.ExpiredSteps(now, cleanupPage)
+		cmds := make([]store.Command, len(old))
+		for i, s := range old {
+			cmds[i] = store.DeleteSteps{OrderID: s.OrderID, Kind: s.Kind}
 		}
-		old, err := snap.ExpiredSteps(now, stepsCleanupPage)
-		snap.Close()
-		if err != nil {
-			return wrap("schedule", err)
-		}
-		if len(old) == 0 {
-			return nil
-		}
-		cmds := make([]store.Command, 0, len(old))
-		for _, s := range old {
-			cmds = append(cmds, store.DeleteSteps{OrderID: s.OrderID, Kind: s.Kind})
-		}
-		if _, err := p.store.Apply(ctx, &store.Batch{Fence: tok, Commands: cmds}); err != nil {
-			return wrap("schedule", err)
-		}
-		if len(old) < stepsCleanupPage {
-			return nil
-		}
-	}
+		return cmds, err
+	})
 }

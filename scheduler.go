@@ -203,33 +203,43 @@ const nextLookahead = 8
 // lastTime is the latest time the store keeps.
 var lastTime = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
 
-// sessionCleanupPage is how many expired sessions one batch deletes.
-const sessionCleanupPage = 500
+// cleanupPage is how many expired records one batch deletes.
+const cleanupPage = 500
 
 // dropExpiredSessions deletes the sessions whose absolute end has passed
 // (sessions that ended idle go with them at their absolute end).
 func (p *Platform) dropExpiredSessions(ctx context.Context, tok *store.LeaseToken, now time.Time) error {
+	return p.dropExpired(ctx, tok, func(snap store.Snapshot) ([]store.Command, error) {
+		old, err := snap.ExpiredSessions(now, cleanupPage)
+		cmds := make([]store.Command, len(old))
+		for i, s := range old {
+			cmds[i] = store.DeleteSession{ID: s.ID}
+		}
+		return cmds, err
+	})
+}
+
+// dropExpired deletes expired records a page at a time: expired returns the
+// deletions of up to cleanupPage of them, read from a snapshot, until a
+// page comes back short.
+func (p *Platform) dropExpired(ctx context.Context, tok *store.LeaseToken, expired func(store.Snapshot) ([]store.Command, error)) error {
 	for {
 		snap, err := p.snapshot(ctx)
 		if err != nil {
 			return err
 		}
-		old, err := snap.ExpiredSessions(now, sessionCleanupPage)
+		cmds, err := expired(snap)
 		snap.Close()
 		if err != nil {
 			return wrap("schedule", err)
 		}
-		if len(old) == 0 {
+		if len(cmds) == 0 {
 			return nil
-		}
-		cmds := make([]store.Command, 0, len(old))
-		for _, s := range old {
-			cmds = append(cmds, store.DeleteSession{ID: s.ID})
 		}
 		if _, err := p.store.Apply(ctx, &store.Batch{Fence: tok, Commands: cmds}); err != nil {
 			return wrap("schedule", err)
 		}
-		if len(old) < sessionCleanupPage {
+		if len(cmds) < cleanupPage {
 			return nil
 		}
 	}

@@ -573,7 +573,7 @@ func (p *Platform) VideoCallback(ctx context.Context, cb recognition.CallbackReq
 	if !signed {
 		// The record waits, stored, for the form signature. Another node
 		// may complete the signature meanwhile: look again once stored.
-		step, err := p.stepCommand(ctx, vs.OrderID, org, "", stepVideoSession, vs)
+		step, err := p.stepCommand(ctx, vs.OrderID, org, "", stepVideoSession, storeVideoSession(vs))
 		if err != nil {
 			return false, err
 		}

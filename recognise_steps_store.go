@@ -60,6 +60,24 @@ func (s *storedFormSignature) formSignature() (*recognition.FormSignature, error
 	return fs, nil
 }
 
+// storedVideoSession is a provider's session record as it is stored: the
+// callback as received, which is all a recognition trusts of it (the
+// verifier authenticates and parses the body again), without the decoded
+// artefacts that the body already holds.
+type storedVideoSession struct {
+	Provider   string    `json:"provider"`
+	SessionID  string    `json:"session_id"`
+	Body       []byte    `json:"body"`
+	Timestamp  string    `json:"timestamp"`
+	Signature  string    `json:"signature"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+func storeVideoSession(vs *recognition.VideoSession) storedVideoSession {
+	return storedVideoSession{Provider: vs.Provider, SessionID: vs.SessionID, Body: vs.Payload, Timestamp: vs.Timestamp,
+		Signature: vs.Signature, ReceivedAt: vs.ReceivedAt}
+}
+
 // stepAD binds a sealed step to its order and kind.
 func stepAD(orderID, kind string) []byte {
 	return []byte("registra recognition step v1 " + orderID + " " + kind)
@@ -133,12 +151,13 @@ func (p *Platform) formSignature(ctx context.Context, snap store.Snapshot, order
 // videoSession returns the provider's session record waiting for orderID's
 // form signature, or nil.
 func (p *Platform) videoSession(ctx context.Context, snap store.Snapshot, orderID string) (*recognition.VideoSession, error) {
-	var vs recognition.VideoSession
-	_, ok, err := p.loadStep(ctx, snap, orderID, stepVideoSession, &vs)
+	var s storedVideoSession
+	_, ok, err := p.loadStep(ctx, snap, orderID, stepVideoSession, &s)
 	if err != nil || !ok {
 		return nil, err
 	}
-	return &vs, nil
+	return &recognition.VideoSession{Provider: s.Provider, SessionID: s.SessionID, OrderID: orderID, Payload: s.Body,
+		Timestamp: s.Timestamp, Signature: s.Signature, ReceivedAt: s.ReceivedAt}, nil
 }
 
 // dropExpiredSteps deletes the recognition steps whose time has passed.

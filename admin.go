@@ -213,12 +213,7 @@ func operatorTaxCode(s string) (string, error) {
 	}
 	code, err := taxcode.Parse(s)
 	if err != nil {
-		rule := "is not a valid tax code"
-		var te *taxcode.Error
-		if errors.As(err, &te) {
-			rule = te.Field + ": " + te.Rule
-		}
-		return "", fieldErr("tax_code", rule)
+		return "", fieldErr("tax_code", taxCodeRule(err))
 	}
 	return code.String(), nil
 }

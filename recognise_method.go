@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/registra-pki/registra/access"
@@ -182,7 +181,7 @@ func (p *Platform) recognise(ctx context.Context, a Actor, orderID string, s rec
 		return nil, wrap(op, err)
 	}
 	if s.Officer != nil {
-		_, signed := findKind(s.Uploads, recognition.KindSignedReport)
+		signed := slices.ContainsFunc(s.Uploads, func(u recognition.Upload) bool { return u.Kind == recognition.KindSignedReport })
 		if err := p.checkOfficer(oc.snap, oc.order.OrgID, s.Officer, signed); err != nil {
 			return nil, err
 		}
@@ -258,20 +257,12 @@ func (p *Platform) checkOfficer(snap store.Snapshot, org string, o *recognition.
 	switch {
 	case sop.TaxCode == "" && signed:
 		return fieldErr("officer.tax_code", "the officer has no registered tax code to match the report's signer: register it first")
-	case sop.TaxCode != "" && !strings.EqualFold(strings.TrimSpace(o.TaxCode), sop.TaxCode):
-		return fieldErr("officer.tax_code", "is not the tax code registered for the officer")
-	}
-	return nil
-}
-
-// findKind reports whether ups holds an upload of kind k.
-func findKind(ups []recognition.Upload, k recognition.ArtefactKind) (recognition.Upload, bool) {
-	for _, u := range ups {
-		if u.Kind == k {
-			return u, true
+	case sop.TaxCode != "":
+		if given, err := operatorTaxCode(o.TaxCode); err != nil || given != sop.TaxCode {
+			return fieldErr("officer.tax_code", "is not the tax code registered for the officer")
 		}
 	}
-	return recognition.Upload{}, false
+	return nil
 }
 
 // recognitionRole is the role an operator recognises in: the highest of

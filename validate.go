@@ -184,12 +184,7 @@ func validateApplicant(a *Applicant, complete bool, now time.Time) error {
 	}
 	code, err := taxcode.Parse(a.TaxCode)
 	if err != nil {
-		var te *taxcode.Error
-		rule := "is not a valid tax code"
-		if errors.As(err, &te) {
-			rule = te.Field + ": " + te.Rule
-		}
-		v.fail("applicant.tax_code", rule)
+		v.fail("applicant.tax_code", taxCodeRule(err))
 		return v.err
 	}
 	var sex taxcode.Sex
@@ -324,4 +319,12 @@ func emailAlias(email, tag string) string {
 // and mobile are unused (only the store knows).
 func (p *Platform) ValidateOrder(in OrderInput, complete bool) error {
 	return p.validateOrder(&in, complete, p.clock())
+}
+
+// taxCodeRule is the rule a tax code broke, as taxcode.Parse reports it.
+func taxCodeRule(err error) string {
+	if te, ok := errors.AsType[*taxcode.Error](err); ok {
+		return te.Field + ": " + te.Rule
+	}
+	return "is not a valid tax code"
 }

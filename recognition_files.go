@@ -20,6 +20,10 @@ import (
 // these flags through [RecognitionFiles.RegisterFlags]). A method whose
 // settings are absent stays unavailable: its steps are refused saying so.
 type RecognitionFiles struct {
+	// EvidenceRoots is a PEM file of the trust anchors of recognition
+	// evidence sealed elsewhere (Config.EvidenceRoots); empty means the
+	// platform's own root CA.
+	EvidenceRoots string
 	// QualifiedRoots is a PEM file of the trust anchors of qualified
 	// signature certificates: the applicants' (Sign ID) and the RAOs'
 	// (Live ID). It enables both.
@@ -47,6 +51,7 @@ type RecognitionFiles struct {
 // its environment variable's value as env reads it (REGISTRA_QUALIFIED_ROOTS,
 // REGISTRA_CRLS, ...).
 func (f *RecognitionFiles) RegisterFlags(fl *flag.FlagSet, env func(name, def string) string) {
+	fl.StringVar(&f.EvidenceRoots, "evidence-roots", env("REGISTRA_EVIDENCE_ROOTS", ""), "PEM file of the trust anchors of recognition evidence seals (default the platform's root CA)")
 	fl.StringVar(&f.QualifiedRoots, "qualified-roots", env("REGISTRA_QUALIFIED_ROOTS", ""), "PEM file of the trust anchors of qualified signature certificates: the applicants' (Sign ID) and the RAOs' (Live ID); enables both")
 	fl.StringVar(&f.CRLs, "crls", env("REGISTRA_CRLS", ""), "comma-separated CRL files (DER or PEM) of the qualified CAs (default: download them from the certificates' distribution points)")
 	fl.StringVar(&f.Clamd, "clamd", env("REGISTRA_CLAMD", ""), "clamd socket, a path (LocalSocket) or host:port (TCPSocket): the antivirus Sign ID scans with")
@@ -60,14 +65,21 @@ func (f *RecognitionFiles) RegisterFlags(fl *flag.FlagSet, env func(name, def st
 	fl.StringVar(&f.SPIDCert, "spid-cert", env("REGISTRA_SPID_CERT", ""), "PEM file of the SPID service provider's certificate")
 }
 
-// Apply reads the files and sets cfg's SignID, LiveID, OTP, VideoID and
-// SPID from them; apiBase is the operator API's base URL, for the SPID
+// Apply reads the files and sets cfg's EvidenceRoots, SignID, LiveID, OTP,
+// VideoID and SPID from them; apiBase is the operator API's base URL, for the SPID
 // defaults. Every error names its flag (--qualified-roots, ...), and all
 // are reported together; the OTP outbox is created (mode 0700) when
 // missing.
 func (f RecognitionFiles) Apply(cfg *Config, apiBase string) error {
 	var errs []error
 	flagErr := func(name string, err error) { errs = append(errs, fmt.Errorf("--%s: %w", name, err)) }
+	if f.EvidenceRoots != "" {
+		roots, err := readCertPool(f.EvidenceRoots)
+		if err != nil {
+			flagErr("evidence-roots", err)
+		}
+		cfg.EvidenceRoots = roots
+	}
 	var crls recognition.CRLSource = recognition.HTTPCRLs{}
 	if f.CRLs != "" {
 		var static recognition.StaticCRLs

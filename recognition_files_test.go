@@ -38,10 +38,11 @@ func TestRecognitionFiles(t *testing.T) {
 	assert.Nil(t, cfg.SPID)
 	assert.Nil(t, cfg.OTP)
 
-	cfg, err = applyRecognitionFlags(t, "-qualified-roots", f.Roots, "-crls", f.CRL+","+f.CRLPEM, "-clamd", "127.0.0.1:3310",
+	cfg, err = applyRecognitionFlags(t, "-evidence-roots", f.Roots, "-qualified-roots", f.Roots, "-crls", f.CRL+","+f.CRLPEM, "-clamd", "127.0.0.1:3310",
 		"-otp-outbox", f.Outbox, "-video-provider", "videoprov", "-video-key-file", f.VideoKey,
 		"-spid-idp-metadata", f.Metadata, "-spid-key", f.SPIDKey, "-spid-cert", f.SPIDCert)
 	require.NoError(t, err)
+	assert.NotNil(t, cfg.EvidenceRoots)
 	require.NotNil(t, cfg.SignID)
 	assert.IsType(t, &recognition.ClamAV{}, cfg.SignID.Scanner)
 	assert.Len(t, cfg.SignID.CRLs, 2)
@@ -70,6 +71,7 @@ func TestRecognitionFiles(t *testing.T) {
 		args []string
 		flag string
 	}{
+		{"evidence roots not PEM", []string{"-evidence-roots", f.VideoKey}, "--evidence-roots"},
 		{"roots missing", []string{"-qualified-roots", f.Missing}, "--qualified-roots"},
 		{"roots not PEM", []string{"-qualified-roots", f.VideoKey}, "--qualified-roots"},
 		{"CRL of another PEM type", []string{"-qualified-roots", f.Roots, "-crls", f.Roots}, "--crls"},

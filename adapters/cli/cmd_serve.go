@@ -20,9 +20,10 @@ certificates, CRLs and OCSP over plain HTTP, with the platform's scheduler
 (CRL publication, suspension ends, expiry), on a data directory made by
 'registra init'. SIGINT or SIGTERM stop it gracefully.
 
-The recognition methods beyond Offline are enabled by their flags, each
-also read from its environment variable (REGISTRA_QUALIFIED_ROOTS, ...):
---qualified-roots, --crls and --clamd for Sign ID and Live ID, --otp-outbox
+--evidence-roots trusts evidence sealed elsewhere (default: the platform's
+own root CA). The recognition methods beyond Offline are enabled by their
+flags, each also read from its environment variable
+(REGISTRA_QUALIFIED_ROOTS, ...): --qualified-roots, --crls and --clamd for Sign ID and Live ID, --otp-outbox
 for the applicant's OTP form signature (Live ID, Video ID, SPID),
 --video-provider and --video-key-file for Video ID, and --spid-idp-metadata,
 --spid-key and --spid-cert (--spid-entity-id, --spid-acs-url) for SPID.`,

@@ -31,7 +31,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -74,7 +73,6 @@ type options struct {
 	data, addr, publicAddr, publicURL string
 	insecure                          bool
 	hsmModule, hsmToken, hsmPINEnv    string
-	evidenceRoots                     string
 	logLevel                          slog.Level
 	rec                               registra.RecognitionFiles
 }
@@ -115,7 +113,6 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	fl.StringVar(&o.hsmModule, "hsm-module", env("REGISTRA_HSM_MODULE", ""), "PKCS#11 module path; empty means software keys")
 	fl.StringVar(&o.hsmToken, "hsm-token", env("REGISTRA_HSM_TOKEN", ""), "PKCS#11 token label")
 	fl.StringVar(&o.hsmPINEnv, "hsm-pin-env", env("REGISTRA_HSM_PIN_ENV", "REGISTRA_HSM_PIN"), "environment variable holding the token's user PIN")
-	fl.StringVar(&o.evidenceRoots, "evidence-roots", env("REGISTRA_EVIDENCE_ROOTS", ""), "PEM file of the trust anchors of recognition evidence seals (default the platform's root CA)")
 	o.rec.RegisterFlags(fl, env)
 	level := fl.String("log-level", env("REGISTRA_LOG_LEVEL", "info"), "log level: debug, info, warn or error")
 	if err := fl.Parse(args); err != nil {
@@ -161,16 +158,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cfg := registra.Config{Dir: o.data, PublicURL: o.publicURL, Logger: log}
 	if err := o.rec.Apply(&cfg, o.apiBase()); err != nil {
 		return err
-	}
-	if o.evidenceRoots != "" {
-		b, err := os.ReadFile(o.evidenceRoots)
-		if err != nil {
-			return err
-		}
-		cfg.EvidenceRoots = x509.NewCertPool()
-		if !cfg.EvidenceRoots.AppendCertsFromPEM(b) {
-			return fmt.Errorf("-evidence-roots: no certificate in %s", o.evidenceRoots)
-		}
 	}
 	if o.hsmModule != "" {
 		tok, err := hsm.Open(ctx, hsm.Config{ModulePath: o.hsmModule, TokenLabel: o.hsmToken, PINEnv: o.hsmPINEnv, Logger: log})

@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"syscall"
 	"testing"
@@ -108,10 +109,12 @@ func percentile(lat []time.Duration, p float64) time.Duration {
 // loopback with keep-alive) with the library's own Platform.Issue, in the
 // same run, at 1, 4 and 16 concurrent clients. Each op issues one
 // certificate through each path. Reported: certificates/s of each path,
-// their ratio, p50/p99 latency of the HTTP path, and the server's CPU per
-// HTTP certificate (cpu-ms/cert): the HTTPS client runs in a process of its
-// own (loadclient_test.go), so the benchmark's process CPU is the server's;
-// the client's is client-cpu-ms/cert.
+// their ratio, p50/p99 latency of the HTTP path, and CPU per HTTP
+// certificate. The HTTPS clients are goroutines of the benchmark's process
+// (cpu-ms/cert is then the server's and the clients' together), or, with
+// REGISTRA_BENCH_CLIENT=process, a process of their own
+// (loadclient_test.go): server-cpu-ms/cert is then the server's alone and
+// client-cpu-ms/cert the clients'.
 func BenchmarkIssuance(b *testing.B) {
 	e := newEnv(b)
 	token := e.operator(demoOrg, demoUnit, "rao1", "rao")
@@ -120,11 +123,19 @@ func BenchmarkIssuance(b *testing.B) {
 	srv := httptest.NewUnstartedServer(e.api)
 	srv.StartTLS()
 	b.Cleanup(srv.Close)
+	separate := os.Getenv(clientProcessEnv) == "process"
 	next := 0
 	for _, c := range []int{1, 4, 16} {
 		b.Run(fmt.Sprintf("clients=%d", c), func(b *testing.B) {
 			caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
-			client := startLoadClient(b, srv.URL, token, caPEM, c)
+			var client httpClients
+			if separate {
+				client = startLoadClient(b, srv.URL, token, caPEM, c)
+			} else {
+				do, err := httpIssue(srv.URL, token, caPEM, c)
+				require.NoError(b, err)
+				client = inProcessClients{do: do, c: c}
+			}
 			issueLib := func(id string) error {
 				_, err := e.p.Issue(context.Background(), actor, id, registra.IssueInput{Passphrase: registra.PassphraseChoice{UseTaxCode: true}})
 				return err
@@ -171,11 +182,19 @@ func BenchmarkIssuance(b *testing.B) {
 			b.ReportMetric(httpRate/libRate, "http/lib")
 			b.ReportMetric(float64(percentile(lat, 0.50).Microseconds())/1000, "p50-ms")
 			b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
-			b.ReportMetric(float64(cpuHTTP.Microseconds())/1000/float64(n), "cpu-ms/cert")
-			b.ReportMetric(float64(cpuClient.Microseconds())/1000/float64(n), "client-cpu-ms/cert")
+			if separate {
+				b.ReportMetric(float64(cpuHTTP.Microseconds())/1000/float64(n), "server-cpu-ms/cert")
+				b.ReportMetric(float64(cpuClient.Microseconds())/1000/float64(n), "client-cpu-ms/cert")
+			} else {
+				b.ReportMetric(float64(cpuHTTP.Microseconds())/1000/float64(n), "cpu-ms/cert")
+			}
 		})
 	}
 }
+
+// clientProcessEnv chooses where BenchmarkIssuance's HTTPS clients run:
+// "process" for a process of their own.
+const clientProcessEnv = "REGISTRA_BENCH_CLIENT"
 
 // stepCAx2 is the target of issue #10 at 16 clients: twice step-ca's
 // 1,324 certificates/s on this kind of machine.

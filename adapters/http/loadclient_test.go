@@ -70,37 +70,9 @@ func serveLoad(r io.Reader, w io.Writer) error {
 	if err := json.Unmarshal(in.Bytes(), &s); err != nil {
 		return err
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(s.CAPEM) {
-		return errors.New("no CA certificate")
-	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: s.Clients,
-		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
-	body := []byte(`{"passphrase":{"use_tax_code":true}}`)
-	issue := func(id string) error {
-		req, err := http.NewRequest(http.MethodPost, s.URL+"/v1/orders/"+id+"/issue", bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+s.Token)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		defer res.Body.Close()
-		raw, err := io.ReadAll(res.Body)
-		if err != nil {
-			return err
-		}
-		if res.StatusCode != http.StatusCreated {
-			return fmt.Errorf("issue %s: %d %s", id, res.StatusCode, raw)
-		}
-		var p struct{ Status string }
-		if err := json.Unmarshal(raw, &p); err != nil || p.Status != "active" {
-			return fmt.Errorf("issue %s: %s", id, raw)
-		}
-		return nil
+	issue, err := httpIssue(s.URL, s.Token, s.CAPEM, s.Clients)
+	if err != nil {
+		return err
 	}
 	enc := json.NewEncoder(w)
 	for in.Scan() {
@@ -119,6 +91,65 @@ func serveLoad(r io.Reader, w io.Writer) error {
 		}
 	}
 	return in.Err()
+}
+
+// httpIssue returns a client's issuance of one order through
+// POST /v1/orders/{id}/issue on the server at url, trusting caPEM, as token,
+// with up to c keep-alive connections: the answer must be 201 with the
+// product active.
+func httpIssue(url, token string, caPEM []byte, c int) (func(id string) error, error) {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, errors.New("no CA certificate")
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c,
+		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	body := []byte(`{"passphrase":{"use_tax_code":true}}`)
+	return func(id string) error {
+		req, err := http.NewRequest(http.MethodPost, url+"/v1/orders/"+id+"/issue", bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		raw, err := io.ReadAll(res.Body)
+		if err != nil {
+			return err
+		}
+		if res.StatusCode != http.StatusCreated {
+			return fmt.Errorf("issue %s: %d %s", id, res.StatusCode, raw)
+		}
+		var p struct{ Status string }
+		if err := json.Unmarshal(raw, &p); err != nil || p.Status != "active" {
+			return fmt.Errorf("issue %s: %s", id, raw)
+		}
+		return nil
+	}, nil
+}
+
+// httpClients issues orders through the HTTP API with a fixed concurrency
+// and returns each latency, the wall time and, when it can tell, the
+// client's CPU time.
+type httpClients interface {
+	issue(tb testing.TB, ids []string) (lat []time.Duration, wall, clientCPU time.Duration)
+}
+
+// inProcessClients are the clients as goroutines of the benchmark's
+// process: their CPU is the process's, not told apart.
+type inProcessClients struct {
+	do func(id string) error
+	c  int
+}
+
+func (ic inProcessClients) issue(tb testing.TB, ids []string) ([]time.Duration, time.Duration, time.Duration) {
+	tb.Helper()
+	lat, wall := run(tb, ids, ic.c, ic.do)
+	return lat, wall, 0
 }
 
 // loadClient is a running load client process.

@@ -34,6 +34,11 @@ func FuzzReadSnapshot(f *testing.F) {
 	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	_, err = st.applyEntry(1, &entry{At: at, Commands: []Command{
 		PutOrganisation{Organisation: Organisation{ID: "o", Name: "n"}},
+		PutOperator{Operator: Operator{ID: "op", OrgID: "o", Username: "op", TaxCode: "RSSMRA80A01H501U", Role: "rao"}},
+		PutHolder{Holder: HolderIdentity{ID: "h", TaxCode: "T", FirstName: "A", Surname: "B"}},
+		PutOrder{Order: Order{ID: "ord", OrgID: "o", OperatorID: "op", HolderID: "h", ProductType: "p", CreatedAt: at}, InitialStatus: StatusToIdentify},
+		PutStep{Step: StepRecord{OrderID: "ord", Kind: "form_signature", OrgID: "o", OperatorID: "op",
+			Blob: "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", CreatedAt: at, ExpiresAt: at.Add(time.Hour)}},
 		AppendAudit{Event: AuditEvent{At: at, Action: "a"}},
 		ReserveCRLNumber{Scope: CRLScope{Issuer: "ca"}},
 	}})

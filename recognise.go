@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/registra-pki/registra/access"
 	"github.com/registra-pki/registra/recognition"
 	"github.com/registra-pki/registra/store"
 )
@@ -27,20 +28,21 @@ func evidenceID(orderID string) string { return orderID + ".e" }
 // RAO): a plain operator's access.PermUploadOfflineRecognition covers only
 // the Offline uploads of [Platform.Recognise].
 func (p *Platform) RecordRecognition(ctx context.Context, a Actor, orderID string, sealed *recognition.Sealed) (*Order, error) {
-	return p.recordRecognition(ctx, a, orderID, sealed, false)
+	return p.recordRecognition(ctx, a, orderID, sealed, access.PermRecordRecognition)
 }
 
-// recordRecognition is RecordRecognition; upload reports that the actor
-// acts through access.PermUploadOfflineRecognition (see
-// [Platform.decideRecognition]), which accepts Offline evidence only.
-func (p *Platform) recordRecognition(ctx context.Context, a Actor, orderID string, sealed *recognition.Sealed, upload bool) (*Order, error) {
+// recordRecognition is RecordRecognition through permission via (see
+// [Platform.decideRecognition]): access.PermUploadOfflineRecognition
+// accepts Offline evidence only, access.PermRelayRemoteRecognition Video ID
+// and SPID evidence only.
+func (p *Platform) recordRecognition(ctx context.Context, a Actor, orderID string, sealed *recognition.Sealed, via access.Permission) (*Order, error) {
 	oc, err := p.loadOrder(ctx, a, orderID)
 	if err != nil {
 		return nil, err
 	}
 	defer oc.snap.Close()
 	now := p.clock()
-	tr, err := p.decideRecognition(ctx, oc, upload, now)
+	tr, err := p.decideRecognition(ctx, oc, via, now)
 	if err != nil {
 		return nil, err
 	}
@@ -59,8 +61,11 @@ func (p *Platform) recordRecognition(ctx context.Context, a Actor, orderID strin
 	if err := checkManifest(vb.Manifest, oc, in, pt); err != nil {
 		return nil, err
 	}
-	if upload && vb.Manifest.Method != recognition.MethodOffline {
+	switch m := vb.Manifest.Method; {
+	case via == access.PermUploadOfflineRecognition && m != recognition.MethodOffline:
 		return nil, fieldErr("evidence.method", "only an offline recognition may be uploaded without order.record_recognition")
+	case via == access.PermRelayRemoteRecognition && m != recognition.MethodVideoID && m != recognition.MethodSPID:
+		return nil, fieldErr("evidence.method", "only a video id or spid recognition may be relayed without order.record_recognition")
 	}
 	blobs := []string{}
 	h, err := p.store.Blobs().Put(ctx, sealed.Signature)

@@ -137,9 +137,8 @@ func (p *Platform) recognise(ctx context.Context, a Actor, orderID string, s rec
 	if err != nil {
 		return nil, err
 	}
-	upload := in.Method == recognition.MethodOffline &&
-		!slices.Contains(oc.aop.Permissions(), access.PermRecordRecognition)
-	if _, err := p.decideRecognition(ctx, oc, upload, p.clock()); err != nil {
+	via := recognitionVia(oc.aop, in.Method)
+	if _, err := p.decideRecognition(ctx, oc, via, p.clock()); err != nil {
 		return nil, err
 	}
 	var v recognition.Verifier
@@ -190,29 +189,48 @@ func (p *Platform) recognise(ctx context.Context, a Actor, orderID string, s rec
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	o, err := p.recordRecognition(ctx, a, orderID, sealed, upload)
+	o, err := p.recordRecognition(ctx, a, orderID, sealed, via)
 	if err == nil {
 		p.rec.steps.forget(orderID)
 	}
 	return o, err
 }
 
-// decideRecognition authorises the record_recognition action of oc. With
-// upload false it is [Platform.decide]: access.PermRecordRecognition, the
-// permission of lifecycle's row. With upload true the operator acts
-// through access.PermUploadOfflineRecognition instead (an Offline upload
-// naming the officer, see [Platform.Recognise]): access authorises that
-// permission in the order's organisation, and lifecycle's table, which
-// knows only its own permission, is applied with record_recognition
-// granted for this one action, so statuses are checked as for anyone
-// else. Refusals are audited as refusals of order.record_recognition.
-func (p *Platform) decideRecognition(ctx context.Context, oc *orderCtx, upload bool, now time.Time) (lifecycle.Transition, error) {
+// recognitionVia is the permission through which aop records a recognition
+// by method m: access.PermRecordRecognition when they hold it; otherwise
+// the narrower one a plain operator has for the method, if any (an Offline
+// upload naming the officer, access.PermUploadOfflineRecognition; a Video
+// ID or SPID recognition made by the provider, whose steps they relay,
+// access.PermRelayRemoteRecognition), else access.PermRecordRecognition,
+// which will be refused.
+func recognitionVia(aop access.Operator, m recognition.Method) access.Permission {
+	if slices.Contains(aop.Permissions(), access.PermRecordRecognition) {
+		return access.PermRecordRecognition
+	}
+	switch m {
+	case recognition.MethodOffline:
+		return access.PermUploadOfflineRecognition
+	case recognition.MethodVideoID, recognition.MethodSPID:
+		return access.PermRelayRemoteRecognition
+	}
+	return access.PermRecordRecognition
+}
+
+// decideRecognition authorises the record_recognition action of oc through
+// permission via (see recognitionVia). With access.PermRecordRecognition it
+// is [Platform.decide]: the permission of lifecycle's row. With a narrower
+// one, access authorises that permission in the order's organisation, and
+// lifecycle's table, which knows only its own permission, is applied with
+// record_recognition granted for this one action, so statuses are checked
+// as for anyone else. Refusals are audited as refusals of
+// order.record_recognition.
+func (p *Platform) decideRecognition(ctx context.Context, oc *orderCtx, via access.Permission, now time.Time) (lifecycle.Transition, error) {
 	const a = lifecycle.ActionRecordRecognition
-	if !upload {
+	if via == access.PermRecordRecognition {
 		return p.decide(ctx, oc, a, lifecycle.Input{}, now)
 	}
 	op := auditAction(a)
-	if err := access.Authorize(oc.aop, access.PermUploadOfflineRecognition, oc.order.OrgID); err != nil {
+	if err := access.Authorize(oc.aop, via, oc.order.OrgID); err != nil {
 		return lifecycle.Transition{}, p.refuse(ctx, op, oc.aop.Org, oc.aop.ID, oc.order.ID, err)
 	}
 	actor := operatorActor(oc.aop)

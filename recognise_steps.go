@@ -297,7 +297,7 @@ func (p *Platform) stepOrder(ctx context.Context, a Actor, orderID string, metho
 	if err != nil {
 		return nil, err
 	}
-	if _, err := p.decideRecognition(ctx, oc, false, p.clock()); err != nil {
+	if _, err := p.decideRecognition(ctx, oc, recognitionVia(oc.aop, in.Method), p.clock()); err != nil {
 		return nil, err
 	}
 	if len(methods) > 0 && !slices.Contains(methods, in.Method) {
@@ -353,7 +353,10 @@ func (LinkToken) LogValue() slog.Value { return slog.StringValue("[redacted]") }
 // Config.OTP's Sender. A new start replaces a challenge not yet answered.
 //
 // Who may: an operator granted access.PermRecordRecognition (IR, RAO,
-// master RAO). Preconditions, in order: the order exists in the actor's
+// master RAO); for Video ID and SPID, whose recognition is the provider's,
+// also a plain operator, through access.PermRelayRemoteRecognition (the
+// recognition is then recorded, when the provider's part arrives, for the
+// operator who relayed it). Preconditions, in order: the order exists in the actor's
 // organisation (ErrNotFound); the actor may record its recognition and it
 // is to_identify (ErrPermission, ErrTransition); its method is one of the
 // three and the platform has its configuration and Config.OTP

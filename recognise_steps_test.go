@@ -59,7 +59,10 @@ func TestRecognitionSteps(t *testing.T) {
 
 	_, err := env.P.StartFormSignature(ctx, foreign.Actor, o.ID, form)
 	require.ErrorIs(t, err, registra.ErrNotFound)
-	_, err = env.P.StartFormSignature(ctx, clerk.Actor, o.ID, form)
+	// A plain operator relays the applicant's steps of Video ID and SPID
+	// only (TestRelayedVideoID): Live ID is the RAO's, in person.
+	live := submittedOrder(t, env, orgA, 2, func(in *registra.OrderInput) { in.Method = recognition.MethodLiveID })
+	_, err = env.P.StartFormSignature(ctx, clerk.Actor, live.ID, form)
 	require.ErrorIs(t, err, registra.ErrPermission)
 	_, err = env.P.StartFormSignature(ctx, rao.Actor, o.ID, []byte("not a PDF"))
 	require.ErrorIs(t, err, registra.ErrInvalidInput)
@@ -370,4 +373,45 @@ func TestExpiredStepsDropped(t *testing.T) {
 	_, err = env.P.RunDue(ctx, env.Now())
 	require.NoError(t, err)
 	assert.Zero(t, count())
+}
+
+// TestRelayedVideoID: a plain operator who entered a Video ID request starts
+// the applicant's form signature, which the applicant completes from their
+// link, and the provider's record completes the recognition: the
+// recognition is the video operator's, and the evidence names the plain
+// operator as the one who relayed it (Manuale operatore, "Video ID
+// Identification Process"). A sealed bundle stays out of their reach.
+func TestRelayedVideoID(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	outbox := &recognitiontest.Outbox{}
+	key := recognition.Secret(bytes.Repeat([]byte("p"), 32))
+	env := openEnv(t, realClock(), withConfig(func(c *registra.Config) {
+		c.OTP = &recognition.OTPSignerConfig{Sender: outbox}
+		c.VideoID = &recognition.VideoIDConfig{Provider: "videoprov", CallbackKey: key}
+	}))
+	clerk := env.User(orgA, access.RoleOperator)
+	o := submittedOrder(t, env, orgA, 11, func(in *registra.OrderInput) { in.Method = recognition.MethodVideoID })
+	ch, err := env.P.StartFormSignature(ctx, clerk.Actor, o.ID, recognitiontest.PDF("request form "+o.ID))
+	require.NoError(t, err)
+	code, err := outbox.Last(o.Input.Applicant.Mobile)
+	require.NoError(t, err)
+	require.NoError(t, env.P.CompleteFormSignatureByLink(ctx, ch.Link, code))
+
+	recorded, err := env.P.VideoCallback(ctx, videoCallback(t, key, "s-relayed", o.ID, time.Now()))
+	require.NoError(t, err)
+	assert.True(t, recorded)
+	got, err := env.P.GetOrder(ctx, clerk.Actor, o.ID)
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.StatusToIssue, got.Status)
+	m := storedManifest(t, env, o.ID)
+	assert.Equal(t, clerk.Username, m.Operator.ID)
+	assert.Equal(t, recognition.RoleOperator, m.Operator.Role)
+	assert.Equal(t, "video-op", m.Attributes["video_operator"])
+
+	// What stays the IR's and RAO's: a sealed bundle of any method.
+	other := submittedOrder(t, env, orgA, 12, func(in *registra.OrderInput) { in.Method = recognition.MethodVideoID })
+	rao := env.User(orgA, access.RoleRAO)
+	_, err = env.P.RecordRecognition(ctx, clerk.Actor, other.ID, env.Evidence(t, rao, other))
+	require.ErrorIs(t, err, registra.ErrPermission)
 }

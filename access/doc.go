@@ -11,9 +11,11 @@
 //
 // The five roles of the partner manual ("Login and Dashboard", DESIGN.md) each
 // grant a set of permissions; [RolePermissions] is the one table. operator
-// enters requests and uploads an Offline recognition made by a named IR or
+// enters requests, uploads an Offline recognition made by a named IR or
 // RAO ([PermUploadOfflineRecognition]; Manuale operatore, "Offline
-// Recognition Product Request"); ir (registration officer) also recognises
+// Recognition Product Request") and relays the applicant's steps of a Video
+// ID or SPID recognition, which the provider makes
+// ([PermRelayRemoteRecognition]); ir (registration officer) also recognises
 // applicants by any method and records sealed evidence; rao
 // also issues, suspends, reactivates, revokes and resends envelopes;
 // master_rao also manages the organisation's operators and reads its audit

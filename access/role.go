@@ -53,6 +53,19 @@ const (
 	// with the officer's details. lifecycle's table does not name it; the
 	// root takes the record_recognition action on its behalf.
 	PermUploadOfflineRecognition Permission = "order.upload_offline_recognition"
+	// PermRelayRemoteRecognition takes the applicant's steps of a remote
+	// recognition made by someone outside the platform: the video
+	// provider's operator (Video ID) or the SPID identity provider. The
+	// operator starts the applicant's form signature and the SPID login and
+	// relays the provider's session record; the recognition is the
+	// provider's, and the evidence says so (Manuale operatore, "Video ID
+	// Identification Process": "After the operator, IR or RAO enters the
+	// holder's data, the holder receives an e-mail ... to perform the
+	// recognition with a video operator"). Like
+	// [PermUploadOfflineRecognition] it is narrower than
+	// [PermRecordRecognition]: the root accepts it for Video ID and SPID
+	// only; lifecycle's table does not name it.
+	PermRelayRemoteRecognition Permission = "order.relay_remote_recognition"
 )
 
 // Role is an operator profile (Manuale operatore, "Introduction": users "may
@@ -136,6 +149,7 @@ func RolePermissions(role Role) []Permission {
 // each role written out in full so that it reads as the matrix it is:
 //
 //	operator    order.read order.create order.update order.delete order.submit order.upload_offline_recognition
+//	            order.relay_remote_recognition
 //	ir          operator's + order.record_recognition
 //	rao         ir's + product.issue product.suspend product.reactivate product.revoke product.resend_envelope
 //	master_rao  rao's + operator.manage audit.read
@@ -146,17 +160,17 @@ func grants(role Role) []Permission {
 	switch role {
 	case RoleOperator:
 		return []Permission{PermOrderRead, PermOrderCreate, PermOrderUpdate, PermOrderDelete, PermOrderSubmit,
-			PermUploadOfflineRecognition}
+			PermUploadOfflineRecognition, PermRelayRemoteRecognition}
 	case RoleIR:
 		return []Permission{PermOrderRead, PermOrderCreate, PermOrderUpdate, PermOrderDelete, PermOrderSubmit,
-			PermUploadOfflineRecognition, PermRecordRecognition}
+			PermUploadOfflineRecognition, PermRelayRemoteRecognition, PermRecordRecognition}
 	case RoleRAO:
 		return []Permission{PermOrderRead, PermOrderCreate, PermOrderUpdate, PermOrderDelete, PermOrderSubmit,
-			PermUploadOfflineRecognition, PermRecordRecognition,
+			PermUploadOfflineRecognition, PermRelayRemoteRecognition, PermRecordRecognition,
 			PermProductIssue, PermProductSuspend, PermProductReactivate, PermProductRevoke, PermProductResendEnvelope}
 	case RoleMasterRAO:
 		return []Permission{PermOrderRead, PermOrderCreate, PermOrderUpdate, PermOrderDelete, PermOrderSubmit,
-			PermUploadOfflineRecognition, PermRecordRecognition,
+			PermUploadOfflineRecognition, PermRelayRemoteRecognition, PermRecordRecognition,
 			PermProductIssue, PermProductSuspend, PermProductReactivate, PermProductRevoke, PermProductResendEnvelope,
 			PermOperatorManage, PermAuditRead}
 	case RoleAdmin:

@@ -94,10 +94,10 @@ func TestOfflineUploadPermission(t *testing.T) {
 
 // roleMatrix is the role × permission matrix written out by hand.
 var roleMatrix = map[access.Role]string{
-	access.RoleOperator:  "order.read order.create order.update order.delete order.submit order.upload_offline_recognition",
-	access.RoleIR:        "order.read order.create order.update order.delete order.submit order.upload_offline_recognition order.record_recognition",
-	access.RoleRAO:       "order.read order.create order.update order.delete order.submit order.upload_offline_recognition order.record_recognition product.issue product.suspend product.reactivate product.revoke product.resend_envelope",
-	access.RoleMasterRAO: "order.read order.create order.update order.delete order.submit order.upload_offline_recognition order.record_recognition product.issue product.suspend product.reactivate product.revoke product.resend_envelope operator.manage audit.read",
+	access.RoleOperator:  "order.read order.create order.update order.delete order.submit order.upload_offline_recognition order.relay_remote_recognition",
+	access.RoleIR:        "order.read order.create order.update order.delete order.submit order.upload_offline_recognition order.relay_remote_recognition order.record_recognition",
+	access.RoleRAO:       "order.read order.create order.update order.delete order.submit order.upload_offline_recognition order.relay_remote_recognition order.record_recognition product.issue product.suspend product.reactivate product.revoke product.resend_envelope",
+	access.RoleMasterRAO: "order.read order.create order.update order.delete order.submit order.upload_offline_recognition order.relay_remote_recognition order.record_recognition product.issue product.suspend product.reactivate product.revoke product.resend_envelope operator.manage audit.read",
 	access.RoleAdmin:     "organisation.manage unit.manage catalogue.manage ca.manage operator.manage audit.read",
 }
 
@@ -152,7 +152,7 @@ func TestAuthorizeRules(t *testing.T) {
 	assert.NoError(t, access.Authorize(multi, access.PermUnitManage, "OTHER"))
 	assert.ErrorIs(t, access.Authorize(multi, access.PermOrderRead, "OTHER"), access.ErrPermission)
 	assert.Equal(t, []access.Permission{"audit.read", "ca.manage", "catalogue.manage", "operator.manage", "order.create",
-		"order.delete", "order.read", "order.submit", "order.update", "order.upload_offline_recognition", "organisation.manage",
+		"order.delete", "order.read", "order.relay_remote_recognition", "order.submit", "order.update", "order.upload_offline_recognition", "organisation.manage",
 		"unit.manage"}, multi.Permissions())
 
 	err := access.Authorize(rao, access.PermOrderRead, "OTHER")

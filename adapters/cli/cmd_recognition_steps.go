@@ -59,7 +59,7 @@ enter the code themselves with the link token 'start' prints (POST
 	var form string
 	start := &cobra.Command{
 		Use:     "start ORDER",
-		Short:   "Send the applicant an OTP to sign the request form (IR, RAO)",
+		Short:   "Send the applicant an OTP to sign the request form (IR, RAO; any operator for Video ID and SPID)",
 		Example: "  registra recognition form-signature start ORDER --form request-form.pdf",
 		Args:    exactArgs("ORDER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -142,7 +142,7 @@ func newRecognitionVideoID(e *env) *cobra.Command {
 	var session, timestamp, signature string
 	c := &cobra.Command{
 		Use:   "video-id ORDER",
-		Short: "Record a Video ID recognition from the provider's session record (IR, RAO; to_identify → to_issue)",
+		Short: "Record a Video ID recognition from the provider's session record (to_identify → to_issue)",
 		Long: `video-id is the last step of the Video ID method, after the applicant's form
 signature: it relays the video provider's session record (--session, the
 JSON body byte for byte) with the values of the provider's
@@ -178,7 +178,7 @@ form signature, seals the evidence and moves the order to to_issue.`,
 func newRecognitionSPIDLogin(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "spid-login ORDER",
-		Short: "Start the applicant's SPID login and print where to send them (IR, RAO)",
+		Short: "Start the applicant's SPID login and print where to send them",
 		Long: `spid-login is the last step of the SPID method, after the applicant's form
 signature: it prints the identity provider's address, with a signed
 AuthnRequest, to send the applicant to. After the login the identity

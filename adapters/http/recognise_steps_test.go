@@ -128,13 +128,21 @@ func TestFormSignature(t *testing.T) {
 	assertField(t, s.send(http.MethodPost, "/v1/orders/"+id+"/recognition/form-signature", s.rao, ct, body, nil), "invalid-request", "form")
 	offline, _ := s.order(t, 2, registra.ProductRemoteSignature, recognition.MethodOffline)
 	assertField(t, s.startForm(t, s.rao, offline, pdf), "invalid-input", "method")
+	// A plain operator relays the steps of Video ID and SPID only: Live ID
+	// is the RAO's, in person.
+	clerk := s.operator(demoOrg, demoUnit, "clerk1", "operator")
+	live, _ := s.order(t, 3, registra.ProductRemoteSignature, recognition.MethodLiveID)
+	assertProblem(t, s.startForm(t, clerk, live, pdf), http.StatusForbidden, "permission-denied")
 	assert.Zero(t, s.outbox.Sent(a.Mobile))
 
-	r := s.startForm(t, s.rao, id, pdf)
+	r := s.startForm(t, clerk, id, pdf)
+	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
+	assert.Equal(t, 1, s.outbox.Sent(a.Mobile), "a plain operator starts a Video ID form signature")
+	r = s.startForm(t, s.rao, id, pdf)
 	require.Equalf(t, http.StatusOK, r.status, "%s", r.raw)
 	ch := r.body["challenge_id"].(string)
 	assert.Equal(t, "+39*******001", r.body["destination"])
-	assert.Equal(t, 1, s.outbox.Sent(a.Mobile))
+	assert.Equal(t, 2, s.outbox.Sent(a.Mobile), "a new start replaces the challenge")
 	code, err := s.outbox.Last(a.Mobile)
 	require.NoError(t, err)
 	wrong := "000000"

@@ -578,19 +578,9 @@ func (b *blobStore) Get(ctx context.Context, hash string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if !validHash(hash) {
-		return nil, fieldErr("hash", "is not a lower-case hex SHA-256")
-	}
-	var sum [sha256.Size]byte
-	if _, err := hex.Decode(sum[:], []byte(hash)); err != nil {
-		return nil, fieldErr("hash", "is not a lower-case hex SHA-256")
-	}
-	b.mu.Lock()
-	loc, ok := b.index[sum]
-	closed := b.closed
-	b.mu.Unlock()
-	if closed {
-		return nil, ErrClosed
+	sum, loc, ok, err := b.lookup(hash)
+	if err != nil {
+		return nil, err
 	}
 	if ok {
 		return b.readPacked(loc, sum, false)
@@ -618,24 +608,14 @@ func (b *blobStore) Has(ctx context.Context, hash string) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	if !validHash(hash) {
-		return false, fieldErr("hash", "is not a lower-case hex SHA-256")
-	}
-	var sum [sha256.Size]byte
-	if _, err := hex.Decode(sum[:], []byte(hash)); err != nil {
-		return false, fieldErr("hash", "is not a lower-case hex SHA-256")
-	}
-	b.mu.Lock()
-	_, ok := b.index[sum]
-	closed := b.closed
-	b.mu.Unlock()
-	if closed {
-		return false, ErrClosed
+	sum, _, ok, err := b.lookup(hash)
+	if err != nil {
+		return false, err
 	}
 	if ok {
 		return true, nil
 	}
-	_, err := os.Stat(b.path(hash))
+	_, err = os.Stat(b.path(hash))
 	if errors.Is(err, fs.ErrNotExist) {
 		_, ok, err := b.refreshed(sum)
 		return ok, err
@@ -644,6 +624,25 @@ func (b *blobStore) Has(ctx context.Context, hash string) (bool, error) {
 		return false, fmt.Errorf("store: reading blob: %w", err)
 	}
 	return true, nil
+}
+
+// lookup checks hash and finds it in the pack index: its digest, where it
+// is packed and whether it is; ErrClosed once the store is closed.
+func (b *blobStore) lookup(hash string) ([sha256.Size]byte, packLoc, bool, error) {
+	var sum [sha256.Size]byte
+	if !validHash(hash) {
+		return sum, packLoc{}, false, fieldErr("hash", "is not a lower-case hex SHA-256")
+	}
+	if _, err := hex.Decode(sum[:], []byte(hash)); err != nil {
+		return sum, packLoc{}, false, fieldErr("hash", "is not a lower-case hex SHA-256")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return sum, packLoc{}, false, ErrClosed
+	}
+	loc, ok := b.index[sum]
+	return sum, loc, ok, nil
 }
 
 // refreshed refreshes the index (see refresh) and looks sum up again.

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/registra-pki/registra/ca"
 	"github.com/registra-pki/registra/ca/catest"
 	"github.com/registra-pki/registra/envelope"
+	"github.com/registra-pki/registra/internal/loadgen"
 	"github.com/registra-pki/registra/internal/taxcode"
 	"github.com/registra-pki/registra/recognition"
 	"github.com/registra-pki/registra/recognition/recognitiontest"
@@ -99,12 +99,6 @@ func cpu() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func percentile(lat []time.Duration, p float64) time.Duration {
-	s := slices.Clone(lat)
-	slices.Sort(s)
-	return s[min(len(s)-1, int(float64(len(s))*p))]
-}
-
 // BenchmarkIssuance compares issuance through the HTTP API (HTTPS over
 // loopback with keep-alive) with the library's own Platform.Issue, in the
 // same run, at 1, 4 and 16 concurrent clients. Each op issues one
@@ -180,8 +174,8 @@ func BenchmarkIssuance(b *testing.B) {
 			b.ReportMetric(libRate, "lib-certs/s")
 			b.ReportMetric(httpRate, "http-certs/s")
 			b.ReportMetric(httpRate/libRate, "http/lib")
-			b.ReportMetric(float64(percentile(lat, 0.50).Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
+			b.ReportMetric(float64(loadgen.Percentile(lat, 0.50).Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(loadgen.Percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
 			if separate {
 				b.ReportMetric(float64(cpuHTTP.Microseconds())/1000/float64(n), "server-cpu-ms/cert")
 				b.ReportMetric(float64(cpuClient.Microseconds())/1000/float64(n), "client-cpu-ms/cert")

@@ -12,11 +12,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/registra-pki/registra/internal/loadgen"
 )
 
 // loadClientEnv makes the test binary a load client (TestMain): the
@@ -198,29 +199,5 @@ func (lc *loadClient) issue(tb testing.TB, ids []string) ([]time.Duration, time.
 // each call's latency and the wall time; the first error stops its worker
 // and is returned.
 func issueAll(ids []string, c int, issue func(id string) error) ([]time.Duration, time.Duration, error) {
-	lat := make([]time.Duration, len(ids))
-	next := make(chan int, len(ids))
-	for i := range ids {
-		next <- i
-	}
-	close(next)
-	var wg sync.WaitGroup
-	errs := make(chan error, c)
-	start := time.Now()
-	for range c {
-		wg.Go(func() {
-			for i := range next {
-				t0 := time.Now()
-				if err := issue(ids[i]); err != nil {
-					errs <- err
-					return
-				}
-				lat[i] = time.Since(t0)
-			}
-		})
-	}
-	wg.Wait()
-	wall := time.Since(start)
-	close(errs)
-	return lat, wall, <-errs
+	return loadgen.Run(len(ids), c, func(i int) error { return issue(ids[i]) })
 }

@@ -34,13 +34,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"go.step.sm/crypto/jose"
+
+	"github.com/registra-pki/registra/internal/loadgen"
 )
 
 // Versions of the peer, as issue #10 names it.
@@ -145,7 +145,7 @@ func run(n int, bin string) error {
 			return err
 		}
 		fmt.Printf("clients=%d\t%.1f certs/s\tp50 %.2f ms\tp99 %.2f ms\tserver CPU %.3f ms/cert\n", c,
-			float64(n)/wall.Seconds(), ms(percentile(lat, 0.50)), ms(percentile(lat, 0.99)), ms((cpu1-cpu0)/time.Duration(n)))
+			float64(n)/wall.Seconds(), ms(loadgen.Percentile(lat, 0.50)), ms(loadgen.Percentile(lat, 0.99)), ms((cpu1-cpu0)/time.Duration(n)))
 	}
 	return nil
 }
@@ -236,31 +236,7 @@ func requests(n int, key *jose.JSONWebKey, kid string) ([][]byte, error) {
 // load sends reqs from c concurrent clients and returns each latency and
 // the wall time.
 func load(client *http.Client, reqs [][]byte, c int) ([]time.Duration, time.Duration, error) {
-	lat := make([]time.Duration, len(reqs))
-	next := make(chan int, len(reqs))
-	for i := range reqs {
-		next <- i
-	}
-	close(next)
-	errs := make(chan error, c)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range c {
-		wg.Go(func() {
-			for i := range next {
-				t0 := time.Now()
-				if err := sign(client, reqs[i]); err != nil {
-					errs <- err
-					return
-				}
-				lat[i] = time.Since(t0)
-			}
-		})
-	}
-	wg.Wait()
-	wall := time.Since(start)
-	close(errs)
-	return lat, wall, <-errs
+	return loadgen.Run(len(reqs), c, func(i int) error { return sign(client, reqs[i]) })
 }
 
 func sign(client *http.Client, body []byte) error {
@@ -318,12 +294,6 @@ func processCPU(pid int) (time.Duration, error) {
 	}
 	const ticksPerSecond = 100 // USER_HZ on Linux
 	return time.Duration(utime+stime) * time.Second / ticksPerSecond, nil
-}
-
-func percentile(lat []time.Duration, p float64) time.Duration {
-	s := slices.Clone(lat)
-	slices.Sort(s)
-	return s[min(len(s)-1, int(float64(len(s))*p))]
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

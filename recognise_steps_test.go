@@ -36,6 +36,21 @@ func videoCallback(t *testing.T, key recognition.Secret, session, id string, now
 	return recognition.CallbackRequest{Timestamp: ts, Signature: recognition.SignCallback(key, ts, body), Body: body}
 }
 
+// videoEnv opens a platform with Video ID (provider "videoprov", a callback
+// key of fill repeated) and the form signature's OTPs going to the returned
+// outbox. It runs on the real clock: the one-shot signature carries the
+// real time as its signing time.
+func videoEnv(t *testing.T, fill string) (*testEnv, *recognitiontest.Outbox, recognition.Secret) {
+	t.Helper()
+	outbox := &recognitiontest.Outbox{}
+	key := recognition.Secret(bytes.Repeat([]byte(fill), 32))
+	env := openEnv(t, realClock(), withConfig(func(c *registra.Config) {
+		c.OTP = &recognition.OTPSignerConfig{Sender: outbox}
+		c.VideoID = &recognition.VideoIDConfig{Provider: "videoprov", CallbackKey: key}
+	}))
+	return env, outbox, key
+}
+
 // TestRecognitionSteps takes a Video ID order through the steps with the
 // applicant in the library: the form signature by OTP with a one-shot
 // certificate of the platform's issuing CA, then the provider's session
@@ -43,13 +58,7 @@ func videoCallback(t *testing.T, key recognition.Secret, session, id string, now
 func TestRecognitionSteps(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	outbox := &recognitiontest.Outbox{}
-	key := recognition.Secret(bytes.Repeat([]byte("v"), 32))
-	// The one-shot signature carries the real time as its signing time.
-	env := openEnv(t, realClock(), withConfig(func(c *registra.Config) {
-		c.OTP = &recognition.OTPSignerConfig{Sender: outbox}
-		c.VideoID = &recognition.VideoIDConfig{Provider: "videoprov", CallbackKey: key}
-	}))
+	env, outbox, key := videoEnv(t, "v")
 	rao := env.User(orgA, access.RoleRAO)
 	clerk := env.User(orgA, access.RoleOperator)
 	foreign := env.User(orgB, access.RoleRAO)
@@ -194,12 +203,7 @@ func TestSPIDAssertionRelayState(t *testing.T) {
 func TestVideoCallback(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	outbox := &recognitiontest.Outbox{}
-	key := recognition.Secret(bytes.Repeat([]byte("w"), 32))
-	env := openEnv(t, realClock(), withConfig(func(c *registra.Config) {
-		c.OTP = &recognition.OTPSignerConfig{Sender: outbox}
-		c.VideoID = &recognition.VideoIDConfig{Provider: "videoprov", CallbackKey: key}
-	}))
+	env, outbox, key := videoEnv(t, "w")
 	rao := env.User(orgA, access.RoleRAO)
 	sign := func(o *registra.Order) *registra.Order {
 		t.Helper()
@@ -384,12 +388,7 @@ func TestExpiredStepsDropped(t *testing.T) {
 func TestRelayedVideoID(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	outbox := &recognitiontest.Outbox{}
-	key := recognition.Secret(bytes.Repeat([]byte("p"), 32))
-	env := openEnv(t, realClock(), withConfig(func(c *registra.Config) {
-		c.OTP = &recognition.OTPSignerConfig{Sender: outbox}
-		c.VideoID = &recognition.VideoIDConfig{Provider: "videoprov", CallbackKey: key}
-	}))
+	env, outbox, key := videoEnv(t, "p")
 	clerk := env.User(orgA, access.RoleOperator)
 	o := submittedOrder(t, env, orgA, 11, func(in *registra.OrderInput) { in.Method = recognition.MethodVideoID })
 	ch, err := env.P.StartFormSignature(ctx, clerk.Actor, o.ID, recognitiontest.PDF("request form "+o.ID))

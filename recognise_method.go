@@ -88,10 +88,10 @@ func (p *Platform) openRecognisers(ctx context.Context) (*recognisers, error) {
 // Methods: Offline (signed paper form, recognition report as a scan, PDF
 // or signed .p7m, identity document images); Sign ID (the applicant's
 // .p7m) only when Config.SignID is set, else ErrInvalidInput naming it as
-// unavailable; Live ID (the report signed by the acting RAO, given with
-// s.OperatorCertificate, and the document images) when Config.LiveID and
-// Config.OTP are set, after the applicant's form signature
-// ([Platform.StartFormSignature]; else ErrInvalidInput naming
+// unavailable; Live ID (the report signed by the acting RAO, in the name
+// of the tax code registered for them, and the document images) when
+// Config.LiveID and Config.OTP are set, after the applicant's form
+// signature ([Platform.StartFormSignature]; else ErrInvalidInput naming
 // "form_signature"). Video ID and SPID have steps of their own
 // ([Platform.RecogniseVideo], [Platform.SPIDAssertion]): their
 // submission fields, and s.FormSignature, are filled by the platform only.

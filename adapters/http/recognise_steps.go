@@ -10,7 +10,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/registra-pki/registra"
-
 	"github.com/registra-pki/registra/recognition"
 )
 

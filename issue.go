@@ -193,24 +193,42 @@ func (p *Platform) seal(ctx context.Context, orderID, productID, org string, n i
 	return envs, refs, nil
 }
 
-// putRefs stores the blobs of refs in one durable write (store.BlobStore's
-// PutAll), sets their hashes in refs, and returns the PutEnvelope commands
-// of those that name an envelope reference, to be committed after: a
-// reference is never committed before its blob is durable.
+// putRefs names the blobs of refs by their hash (setting it in refs) and
+// returns the commands that store them with the batch committing their
+// references: one store.PutBlobs for those small enough to travel in the
+// batch, then the PutEnvelope commands of those that name an envelope
+// reference. A blob too large for the batch is made durable on its own
+// first (store.BlobStore's PutAll): a reference is never committed before
+// its blob is durable.
 func (p *Platform) putRefs(ctx context.Context, op string, refs []blobRef) ([]store.Command, error) {
-	data := make([][]byte, len(refs))
+	var inline, large [][]byte
+	var largeAt []int
+	total := 0
 	for i, r := range refs {
-		data[i] = r.data
+		if n := len(r.data); n == 0 || n > store.MaxBatchBlob || total+n > store.MaxBatchBlobs {
+			large, largeAt = append(large, r.data), append(largeAt, i)
+			continue
+		}
+		total += len(r.data)
+		inline = append(inline, r.data)
+		refs[i].ref.Blob = store.BlobHash(r.data)
 	}
-	hs, err := p.store.Blobs().PutAll(ctx, data...)
-	if err != nil {
-		return nil, wrap(op, err)
+	if len(large) > 0 {
+		hs, err := p.store.Blobs().PutAll(ctx, large...)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		for k, i := range largeAt {
+			refs[i].ref.Blob = hs[k]
+		}
 	}
-	cmds := make([]store.Command, 0, len(refs))
-	for i := range refs {
-		refs[i].ref.Blob = hs[i]
-		if refs[i].ref.ID != "" {
-			cmds = append(cmds, store.PutEnvelope{Envelope: refs[i].ref})
+	cmds := make([]store.Command, 0, len(refs)+1)
+	if len(inline) > 0 {
+		cmds = append(cmds, store.PutBlobs{Blobs: inline})
+	}
+	for _, r := range refs {
+		if r.ref.ID != "" {
+			cmds = append(cmds, store.PutEnvelope{Envelope: r.ref})
 		}
 	}
 	return cmds, nil
@@ -404,8 +422,7 @@ func (p *Platform) Issue(ctx context.Context, a Actor, orderID string, in IssueI
 		return nil, wrap("product.issue", err)
 	}
 	// Every blob of the product (certificates, vault record, envelopes,
-	// holder key) is made durable in one write, before the batch that
-	// refers to them is committed.
+	// holder key) is committed with the batch that refers to them.
 	refs := make([]blobRef, 0, len(issued)+4)
 	for _, c := range issued {
 		refs = append(refs, blobRef{data: c.Raw})

@@ -182,6 +182,10 @@ func (w *writer) apply(c Command) (Output, error) {
 		return Output{}, w.putStep(c)
 	case DeleteSteps:
 		return Output{}, w.deleteSteps(c)
+	case PutBlobs:
+		// The blobs are no part of the state: the node writes them to its
+		// blob store once the batch has applied (fsm.Apply).
+		return Output{}, nil
 	case PutOrder:
 		return Output{}, w.putOrder(c)
 	case ChangeStatus:

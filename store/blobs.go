@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -109,6 +110,10 @@ type blobStore struct {
 	written uint64          // records appended
 	err     error           // sticky write error
 	closed  bool
+
+	// foreign are segments of an earlier run or of another process holding
+	// copies that counted for putLogged: syncLogged fsyncs them.
+	foreign map[uint32]bool
 
 	// readers are segments kept open for reading, up to maxReaders:
 	// opening a segment costs more than reading a small blob from it.
@@ -329,6 +334,105 @@ func (b *blobStore) PutAll(ctx context.Context, data ...[]byte) ([]string, error
 		}
 	}
 	return hashes, nil
+}
+
+// putLogged stores blobs that a committed log entry carries ([PutBlobs])
+// without an fsync: the log holds them until syncLogged, which a snapshot
+// calls before the log behind it may be compacted. A copy already in this
+// process's segments is not written again; one in a segment of an earlier
+// run or of another process sharing the directory counts once read back,
+// and syncLogged fsyncs its segment. A failed write poisons the writer, so
+// that no snapshot lets the entry go: the store must be reopened, and the
+// entry's replay writes the blobs again.
+func (b *blobStore) putLogged(data [][]byte) error {
+	sums := make([][sha256.Size]byte, len(data))
+	var pack []int
+	for i, d := range data {
+		sums[i] = sha256.Sum256(d)
+		if slices.ContainsFunc(pack, func(j int) bool { return sums[j] == sums[i] }) || b.loggedCopy(sums[i]) {
+			continue
+		}
+		pack = append(pack, i)
+	}
+	if len(pack) == 0 {
+		return nil
+	}
+	if _, err := b.appendRecords(data, sums, pack); err != nil {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.err == nil {
+			b.err = fmt.Errorf("store: writing blobs of the log: %w", err)
+		}
+		return b.err
+	}
+	return nil
+}
+
+// loggedCopy reports whether a packed copy of sum is stored and matches its
+// hash, noting its segment for syncLogged when another writer made it.
+func (b *blobStore) loggedCopy(sum [sha256.Size]byte) bool {
+	b.mu.Lock()
+	loc, ok := b.index[sum]
+	own := b.own[loc.seg]
+	b.mu.Unlock()
+	if !ok {
+		return false
+	}
+	if _, err := b.readPacked(loc, sum, false); err != nil {
+		return false
+	}
+	if !own {
+		b.mu.Lock()
+		if b.foreign == nil {
+			b.foreign = map[uint32]bool{}
+		}
+		b.foreign[loc.seg] = true
+		b.mu.Unlock()
+	}
+	return true
+}
+
+// syncLogged makes every blob putLogged stored so far durable: the records
+// appended to this process's segments and the other segments its copies
+// were found in. It fails on a poisoned writer.
+func (b *blobStore) syncLogged() error {
+	b.mu.Lock()
+	err, seq, foreign := b.err, b.written, b.foreign
+	b.foreign = nil
+	b.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	for seg := range foreign {
+		if err := b.syncSegment(seg); err != nil {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			if b.foreign == nil {
+				b.foreign = map[uint32]bool{}
+			}
+			maps.Copy(b.foreign, foreign) // tried again at the next call
+			return err
+		}
+	}
+	if seq == 0 {
+		return nil
+	}
+	return b.sync(seq)
+}
+
+// syncSegment fsyncs segment n.
+func (b *blobStore) syncSegment(n uint32) error {
+	f, kept, err := b.reader(n)
+	if err != nil {
+		return fmt.Errorf("store: syncing blob segment: %w", err)
+	}
+	if !kept {
+		defer f.Close() //nolint:errcheck // read only
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("store: syncing blob segment: %w", err)
+	}
+	return nil
 }
 
 // present reports whether a packed copy of sum is stored and matches its
@@ -665,6 +769,12 @@ func (b *blobStore) close() error {
 	if b.closed {
 		return nil
 	}
+	var err error
+	if b.file != nil && b.err == nil {
+		// What putLogged wrote is durable in the log too; syncing here
+		// spares the next open a replay that writes it again.
+		err = b.file.Sync()
+	}
 	b.closed, b.err = true, ErrClosed
 	clear(b.index)
 	for _, f := range b.readers {
@@ -672,9 +782,11 @@ func (b *blobStore) close() error {
 	}
 	b.readers = nil
 	if b.file == nil {
-		return nil
+		return err
 	}
-	err := b.file.Close()
+	if cerr := b.file.Close(); err == nil {
+		err = cerr
+	}
 	b.file = nil
 	return err
 }

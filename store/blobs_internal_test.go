@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -368,4 +369,31 @@ func TestBlobsReaders(t *testing.T) {
 	_, err = b.Get(ctx, first)
 	require.ErrorIs(t, err, ErrClosed)
 	assert.Nil(t, b.readers)
+}
+
+// TestSnapshotRefusedOnPoisonedBlobs: while the blobs of applied entries
+// cannot be made durable, no snapshot is taken, so the log that holds them
+// is not compacted.
+func TestSnapshotRefusedOnPoisonedBlobs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	n, err := Open(ctx, Config{Dir: t.TempDir(), TrailingLogs: 1})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, n.Close()) }()
+	_, err = n.Apply(ctx, &Batch{Commands: []Command{PutBlobs{Blobs: [][]byte{[]byte("a blob")}}}})
+	require.NoError(t, err)
+	firstBefore, err := n.FirstLogIndex()
+	require.NoError(t, err)
+	bad := errors.New("disk gone")
+	n.blobs.mu.Lock()
+	n.blobs.err = bad
+	n.blobs.mu.Unlock()
+	assert.ErrorContains(t, n.Compact(ctx), bad.Error())
+	first, err := n.FirstLogIndex()
+	require.NoError(t, err)
+	assert.Equal(t, firstBefore, first, "the log is kept")
+	n.blobs.mu.Lock()
+	n.blobs.err = nil
+	n.blobs.mu.Unlock()
+	require.NoError(t, n.Compact(ctx))
 }

@@ -53,6 +53,11 @@ func encCommand(e *encoder, c Command) {
 	case DeleteSteps:
 		e.str(c.OrderID)
 		e.str(c.Kind)
+	case PutBlobs:
+		e.u64(uint64(len(c.Blobs)))
+		for _, d := range c.Blobs {
+			e.bytes(d)
+		}
 	case PutOrder:
 		encOrder(e, &c.Order)
 		e.u64(c.ExpectVersion)
@@ -131,6 +136,8 @@ func decCommand(d *decoder) Command {
 		return PutStep{Step: decStep(d)}
 	case DeleteStepsType:
 		return DeleteSteps{OrderID: d.str(), Kind: d.str()}
+	case PutBlobsType:
+		return decPutBlobs(d)
 	case PutOperatorType:
 		return PutOperator{Operator: decOperator(d), ExpectVersion: d.u64()}
 	case PutOperatorV1Type:
@@ -267,6 +274,21 @@ func decSealAudit(d *decoder) Command {
 	n := d.length()
 	for range n {
 		c.Hashes = append(c.Hashes, d.bytes())
+		if d.err != nil {
+			return nil
+		}
+	}
+	return c
+}
+
+func decPutBlobs(d *decoder) Command {
+	n := d.length()
+	c := PutBlobs{}
+	if n > 0 {
+		c.Blobs = make([][]byte, 0, n)
+	}
+	for range n {
+		c.Blobs = append(c.Blobs, d.bytes())
 		if d.err != nil {
 			return nil
 		}

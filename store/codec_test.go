@@ -39,6 +39,7 @@ func goldenCommands() map[string]store.Command {
 		"PutStep": store.PutStep{Step: store.StepRecord{OrderID: "ord-1", Kind: "form_signature", OrgID: "org-1", OperatorID: "op-1",
 			Blob: blob, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}},
 		"DeleteSteps": store.DeleteSteps{OrderID: "ord-1", Kind: "video_session"},
+		"PutBlobs":    store.PutBlobs{Blobs: [][]byte{[]byte("0\x82\x01\x0a certificate"), {0x00, 0xff}}},
 		"PutOperator": store.PutOperator{Operator: store.Operator{ID: "op-1", OrgID: "org-1", UnitID: "unit-1", Username: "mrossi",
 			Name: "Mario Rossi", Email: "m.rossi@example.it", TaxCode: "RSSMRA80A01H501U", Role: "rao", CreatedAt: at}, ExpectVersion: 2},
 		"PutHolder": store.PutHolder{Holder: store.HolderIdentity{ID: "h-1", UserID: "u-1", TaxCode: "DNNGRL63A12H501X",
@@ -81,7 +82,7 @@ func TestCommandEncodingGolden(t *testing.T) {
 	cmds := goldenCommands()
 	// Every message type has one, except the retired PutUnitV1Type,
 	// SealAuditV1Type and PutOperatorV1Type (TestDecodeRetiredCommands).
-	require.Len(t, cmds, int(store.PutOperatorType)-3, "one golden command per message type")
+	require.Len(t, cmds, int(store.PutBlobsType)-3, "one golden command per message type")
 	for name, c := range cmds {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

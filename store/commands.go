@@ -37,6 +37,7 @@ const (
 	PutStepType          MessageType = 25
 	DeleteStepsType      MessageType = 26
 	PutOperatorType      MessageType = 27
+	PutBlobsType         MessageType = 28
 )
 
 // Command is one typed write of a [Batch]. The set of commands is closed: only
@@ -152,6 +153,22 @@ type PutStep struct {
 type DeleteSteps struct {
 	OrderID string
 	Kind    string
+}
+
+// PutBlobs stores small blobs together with the batch that refers to
+// them: they are committed when the batch is, with no write of their own
+// before it. Each is read back through [BlobStore.Get] under [BlobHash] of
+// its content; content already stored is not stored twice. A blob may be
+// at most [MaxBatchBlob] bytes, and the PutBlobs of one batch at most
+// [MaxBatchBlobs] bytes together; documents and other large blobs go
+// through [BlobStore.Put] before the batch instead.
+//
+// The embedded backend carries them in the batch's Raft log entry, so they
+// are as durable as the entry: every node writes them to its blob store
+// as it applies the entry (a follower gets them too), and makes them
+// durable before a snapshot lets the entry be compacted away.
+type PutBlobs struct {
+	Blobs [][]byte
 }
 
 // PutHolder creates (ExpectVersion zero) or replaces a holder identity. Its
@@ -310,6 +327,9 @@ func (PutStep) MessageType() MessageType { return PutStepType }
 func (DeleteSteps) MessageType() MessageType { return DeleteStepsType }
 
 // MessageType implements [Command].
+func (PutBlobs) MessageType() MessageType { return PutBlobsType }
+
+// MessageType implements [Command].
 func (PutHolder) MessageType() MessageType { return PutHolderType }
 
 // MessageType implements [Command].
@@ -371,6 +391,7 @@ func (PutSession) command()       {}
 func (DeleteSession) command()    {}
 func (PutStep) command()          {}
 func (DeleteSteps) command()      {}
+func (PutBlobs) command()         {}
 func (PutOrder) command()         {}
 func (ChangeStatus) command()     {}
 func (PrepareIntent) command()    {}

@@ -27,7 +27,12 @@
 // given. A write returns only after its entry is committed (on a quorum)
 // and applied. Raft snapshots hold the whole state and let the log be
 // compacted. Blobs (documents, signed forms, certificates, envelopes) live
-// beside the log, named by SHA-256, and are verified on every read.
+// beside the log, named by SHA-256, and are verified on every read. Large
+// ones are made durable by [BlobStore.Put] before the batch that refers to
+// them; small ones may instead travel in that batch ([PutBlobs]), in its
+// log entry: every node writes them as it applies the entry, and a
+// snapshot makes them durable before the log behind it is compacted, so a
+// write costs one fsync (the log's) instead of two.
 //
 // # Rules
 //
@@ -62,7 +67,9 @@
 // carry a key drop a few expired ones as they commit.
 //
 // The store does not decide transitions (package lifecycle does), does not
-// replicate blobs between cluster nodes (each node's blob directory must be
-// filled by the caller or shared), and does not forward writes from a
+// replicate the blobs of [BlobStore.Put] between cluster nodes (each node's
+// blob directory must be filled by the caller or shared; those of
+// [PutBlobs] reach every node that applies their entry, though not one
+// brought up to date by a snapshot), and does not forward writes from a
 // follower to the leader: a follower answers [ErrNotLeader].
 package store

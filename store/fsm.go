@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 
@@ -21,6 +22,9 @@ type fsm struct {
 	// Raft's restore of that same snapshot adopts it instead of building
 	// the state a second time.
 	pre *preloaded
+	// blobs receives the blobs of applied entries (PutBlobs).
+	blobs *blobStore
+	log   *slog.Logger
 }
 
 // preloaded is a state restored from a snapshot, with what identifies the
@@ -33,7 +37,9 @@ type preloaded struct {
 
 var _ raft.FSM = (*fsm)(nil)
 
-func newFSM(st *state) *fsm { return &fsm{st: st, changed: make(chan struct{})} }
+func newFSM(st *state, blobs *blobStore, log *slog.Logger) *fsm {
+	return &fsm{st: st, changed: make(chan struct{}), blobs: blobs, log: log}
+}
 
 func (f *fsm) watch() <-chan struct{} {
 	f.mu.RLock()
@@ -60,7 +66,28 @@ func (f *fsm) Apply(l *raft.Log) any {
 	if err != nil {
 		return err
 	}
+	f.storeBlobs(l.Index, en.Commands)
 	return res
+}
+
+// storeBlobs writes the blobs an applied entry carries. A failure leaves
+// the batch committed (the log holds the blobs) and the blob store
+// poisoned, so that no snapshot compacts the entry away before a reopen
+// replays it.
+func (f *fsm) storeBlobs(index uint64, cmds []Command) {
+	var blobs [][]byte
+	for _, c := range cmds {
+		if pb, ok := c.(PutBlobs); ok {
+			blobs = append(blobs, pb.Blobs...)
+		}
+	}
+	if len(blobs) == 0 {
+		return
+	}
+	if err := f.blobs.putLogged(blobs); err != nil {
+		f.log.Error("store: blobs of a committed entry not written; reopen the store to write them from the log",
+			"index", index, "err", err)
+	}
 }
 
 func (f *fsm) advance(index uint64) {
@@ -85,8 +112,12 @@ func (f *fsm) view() *view {
 }
 
 // Snapshot implements raft.FSM: a read transaction is a free,
-// consistent point-in-time copy.
+// consistent point-in-time copy. The blobs of the entries it covers are
+// made durable first, since the log that holds them may then be compacted.
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
+	if err := f.blobs.syncLogged(); err != nil {
+		return nil, err
+	}
 	v := f.view()
 	return &fsmSnapshot{v: v}, nil
 }

@@ -192,7 +192,7 @@ func (n *Node) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n.fsm = newFSM(st)
+	n.fsm = newFSM(st, blobs, n.log)
 	n.fsm.pre = pre
 
 	rc := raft.DefaultConfig()

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 )
 
@@ -151,6 +153,14 @@ type BlobStore interface {
 	Get(ctx context.Context, hash string) ([]byte, error)
 	// Has reports whether a blob is present (without verifying it).
 	Has(ctx context.Context, hash string) (bool, error)
+}
+
+// BlobHash returns the name a blob is stored under: the lower-case hex
+// SHA-256 of data. A caller that stores blobs with [PutBlobs] names them
+// in its references with it.
+func BlobHash(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 // applier is what lease helpers need from a store.

@@ -21,6 +21,8 @@ const (
 	MaxCommands   = 1000  // per batch: bounds the nodes one write transaction copies
 	MaxSealBatch  = 10000 // audit events sealed per SealAudit
 	MaxLeaseTTL   = 24 * time.Hour
+	MaxBatchBlob  = 256 << 10 // one blob of a PutBlobs
+	MaxBatchBlobs = 1 << 20   // the PutBlobs of one batch together
 )
 
 var (
@@ -183,10 +185,20 @@ func validateBatch(b *Batch) ([]Command, error) {
 		return nil, c.err
 	}
 	out := make([]Command, len(b.Commands))
+	blobBytes := 0
 	for i, cmd := range b.Commands {
 		n, err := validateCommand(fmt.Sprintf("commands[%d].", i), cmd)
 		if err != nil {
 			return nil, err
+		}
+		if pb, ok := n.(PutBlobs); ok {
+			for _, d := range pb.Blobs {
+				blobBytes += len(d)
+			}
+			if blobBytes > MaxBatchBlobs {
+				return nil, fieldErr(fmt.Sprintf("commands[%d].blobs", i),
+					fmt.Sprintf("bring the batch's blobs past %d bytes", MaxBatchBlobs))
+			}
 		}
 		out[i] = n
 	}
@@ -265,6 +277,18 @@ func validateCommand(path string, cmd Command) (Command, error) {
 	case DeleteSteps:
 		c.id("order_id", v.OrderID, true)
 		c.text("kind", v.Kind, MaxNameLen, false)
+	case PutBlobs:
+		if len(v.Blobs) == 0 {
+			c.fail("blobs", "is empty")
+		}
+		for i, d := range v.Blobs {
+			switch {
+			case len(d) == 0:
+				c.fail(fmt.Sprintf("blobs[%d]", i), "is empty")
+			case len(d) > MaxBatchBlob:
+				c.fail(fmt.Sprintf("blobs[%d]", i), fmt.Sprintf("is larger than %d bytes", MaxBatchBlob))
+			}
+		}
 	case PutOperator:
 		o := &v.Operator
 		c.id("operator.id", o.ID, true)

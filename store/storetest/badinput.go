@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,12 @@ func testBadInput(t *testing.T, f *Fixture) {
 		{"lease TTL", store.Batch{Commands: []store.Command{store.AcquireLease{Name: "l", Holder: "h", TTL: 48 * time.Hour}}}, "commands[0].ttl"},
 		{"store-set audit fields", store.Batch{Commands: []store.Command{store.AppendAudit{Event: store.AuditEvent{Seq: 9, At: f.Base, Action: "x"}}}}, "commands[0].event"},
 		{"nil command", store.Batch{Commands: []store.Command{nil}}, "commands[0]."},
+		{"no blobs", store.Batch{Commands: []store.Command{store.PutBlobs{}}}, "commands[0].blobs"},
+		{"empty blob", store.Batch{Commands: []store.Command{store.PutBlobs{Blobs: [][]byte{[]byte("x"), {}}}}}, "commands[0].blobs[1]"},
+		{"blob too large", store.Batch{Commands: []store.Command{store.PutBlobs{Blobs: [][]byte{make([]byte, store.MaxBatchBlob+1)}}}}, "commands[0].blobs[0]"},
+		{"blobs of a batch too large", store.Batch{Commands: []store.Command{
+			store.PutBlobs{Blobs: slices.Repeat([][]byte{make([]byte, store.MaxBatchBlob)}, store.MaxBatchBlobs/store.MaxBatchBlob)},
+			store.PutBlobs{Blobs: [][]byte{[]byte("one byte too many")}}}}, "commands[1].blobs"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

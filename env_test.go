@@ -268,6 +268,12 @@ func (env *testEnv) Order(i int) registra.OrderInput { return orderInputAt(i, en
 // verifier and Sealer produce from the uploads.
 func (env *testEnv) Evidence(t testing.TB, u testUser, o *registra.Order) *recognition.Sealed {
 	t.Helper()
+	return env.EvidenceForm(t, u, o, recognitiontest.PDF("request form "+o.ID))
+}
+
+// EvidenceForm is Evidence with form as the signed paper request form.
+func (env *testEnv) EvidenceForm(t testing.TB, u testUser, o *registra.Order, form []byte) *recognition.Sealed {
+	t.Helper()
 	a := o.Input.Applicant
 	v, err := recognition.NewOffline(recognition.OfflineConfig{Now: env.Now})
 	require.NoError(t, err)
@@ -280,7 +286,7 @@ func (env *testEnv) Evidence(t testing.TB, u testUser, o *registra.Order) *recog
 		Uploads: []recognition.Upload{
 			{Kind: recognition.KindDocumentFront, Name: "front.jpg", Data: recognitiontest.JPEG("front " + o.ID)},
 			{Kind: recognition.KindDocumentBack, Name: "back.png", Data: recognitiontest.PNG("back " + o.ID)},
-			{Kind: recognition.KindSignedPaperForm, Name: "form.pdf", Data: recognitiontest.PDF("request form " + o.ID)},
+			{Kind: recognition.KindSignedPaperForm, Name: "form.pdf", Data: form},
 			{Kind: recognition.KindReport, Name: "report.pdf", Data: recognitiontest.PDF("report " + o.ID)},
 		},
 	})

@@ -234,6 +234,17 @@ func (p *Platform) putRefs(ctx context.Context, op string, refs []blobRef) ([]st
 	return cmds, nil
 }
 
+// putBlob names data by its hash and returns it with the commands that
+// store data with the batch referring to it (see putRefs).
+func (p *Platform) putBlob(ctx context.Context, op string, data []byte) (string, []store.Command, error) {
+	refs := []blobRef{{data: data}}
+	cmds, err := p.putRefs(ctx, op, refs)
+	if err != nil {
+		return "", nil, err
+	}
+	return refs[0].ref.Blob, cmds, nil
+}
+
 // sealedCodes are a product's activation codes, sealed: the vault record
 // first, then the envelopes for the holder.
 type sealedCodes struct {

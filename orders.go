@@ -72,17 +72,14 @@ func historyOf(changes []store.StatusChange) []StatusChange {
 	return out
 }
 
-// putJSON stores v as a blob and returns its hash.
-func (p *Platform) putJSON(ctx context.Context, v any) (string, error) {
+// putJSON encodes v as a blob and returns its hash with the commands that
+// store it with the batch referring to it (putBlob).
+func (p *Platform) putJSON(ctx context.Context, v any) (string, []store.Command, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return "", &Error{Op: "blob", Err: err}
+		return "", nil, &Error{Op: "blob", Err: err}
 	}
-	h, err := p.store.Blobs().Put(ctx, b)
-	if err != nil {
-		return "", wrap("blob", err)
-	}
-	return h, nil
+	return p.putBlob(ctx, "blob", b)
 }
 
 // getJSON reads a blob written by putJSON.
@@ -180,21 +177,21 @@ func (p *Platform) CreateDraft(ctx context.Context, a Actor, in OrderInput) (*Or
 	if err != nil {
 		return nil, err
 	}
-	blob, err := p.putJSON(ctx, in)
+	blob, blobCmds, err := p.putJSON(ctx, in)
 	if err != nil {
 		return nil, err
 	}
 	h := holderRecord(newID("h-"), &in.Applicant, store.HolderIdentity{UserID: newID("u-"), IUT: "IUT" + strings.ToUpper(newID(""))})
 	o := orderRecord(store.Order{ID: oc.order.ID, OrgID: aop.Org, UnitID: unit, OperatorID: aop.ID, HolderID: h.ID,
 		CreatedAt: now, UpdatedAt: now}, &in)
-	cmds := []store.Command{
+	cmds := append(blobCmds,
 		store.PutHolder{Holder: h},
 		store.PutOrder{Order: o, InitialStatus: store.StatusDraft},
 		store.PutEvidence{Evidence: store.EvidenceRef{ID: applicationID(o.ID, 1), OrgID: aop.Org, OrderID: o.ID,
 			Method: "application", Blobs: []string{blob}, CreatedAt: now}},
 		auditEvent(aop.Org, aop.ID, auditAction(lifecycle.ActionCreate), o.ID, now,
 			auditDetails{Outcome: outcomeDone, From: tr.From.String(), To: tr.To.String(), Input: digest(in)}),
-	}
+	)
 	if _, err := p.apply(ctx, "order.create", cmds...); err != nil {
 		return nil, holderConflict(err, in.Applicant.Email)
 	}
@@ -229,17 +226,17 @@ func (p *Platform) UpdateDraft(ctx context.Context, a Actor, id string, expectVe
 	if err != nil {
 		return nil, err
 	}
-	blob, err := p.putJSON(ctx, in)
+	blob, blobCmds, err := p.putJSON(ctx, in)
 	if err != nil {
 		return nil, err
 	}
 	o := orderRecord(oc.order, &in)
 	o.UnitID, o.UpdatedAt = unit, now
-	err = p.commit(ctx, oc, tr, digest(in),
+	err = p.commit(ctx, oc, tr, digest(in), append(blobCmds,
 		store.PutHolder{Holder: holderRecord(oc.holder.ID, &in.Applicant, oc.holder), ExpectVersion: oc.holder.Version},
 		store.PutOrder{Order: o, ExpectVersion: oc.order.Version},
 		store.PutEvidence{Evidence: store.EvidenceRef{ID: applicationID(id, n+1), OrgID: o.OrgID, OrderID: id,
-			Method: "application", Blobs: []string{blob}, CreatedAt: now}})
+			Method: "application", Blobs: []string{blob}, CreatedAt: now}})...)
 	if err != nil {
 		return nil, holderConflict(err, in.Applicant.Email)
 	}

@@ -1,10 +1,14 @@
 package registra_test
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/x509"
 	"encoding/asn1"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +24,7 @@ import (
 	"github.com/registra-pki/registra/envelope"
 	"github.com/registra-pki/registra/lifecycle"
 	"github.com/registra-pki/registra/recognition"
+	"github.com/registra-pki/registra/recognition/recognitiontest"
 	"github.com/registra-pki/registra/store"
 )
 
@@ -204,6 +209,46 @@ func TestRecognitionChecks(t *testing.T) {
 		ok, err := env.P.Store().Blobs().Has(ctx, h)
 		require.NoError(t, err)
 		assert.True(t, ok)
+	}
+}
+
+// TestRecognitionBlobs: the recorded evidence names the sealed signature
+// and every artefact, each readable as it was uploaded, whether small
+// enough to be committed with the record or stored before it (a scanned
+// form larger than a batch takes).
+func TestRecognitionBlobs(t *testing.T) {
+	t.Parallel()
+	env := openEnv(t)
+	ctx := context.Background()
+	op, rao := env.User(orgA, access.RoleOperator), env.User(orgA, access.RoleRAO)
+	for i, form := range map[int][]byte{
+		1: recognitiontest.PDF("a short form"),
+		2: recognitiontest.PDF("a scanned form " + strings.Repeat("0", store.MaxBatchBlob)),
+	} {
+		o, err := env.P.CreateDraft(ctx, op.Actor, orderInput(i))
+		require.NoError(t, err)
+		o, err = env.P.Submit(ctx, op.Actor, o.ID)
+		require.NoError(t, err)
+		sealed := env.EvidenceForm(t, rao, o, form)
+		_, err = env.P.RecordRecognition(ctx, rao.Actor, o.ID, sealed)
+		require.NoError(t, err)
+
+		snap, err := env.P.Store().Snapshot(ctx)
+		require.NoError(t, err)
+		ref, err := snap.Evidence(o.ID + ".e")
+		snap.Close()
+		require.NoError(t, err)
+		want := map[string][]byte{store.BlobHash(sealed.Signature): sealed.Signature}
+		for d, b := range sealed.Artefacts {
+			want[d.String()] = b
+		}
+		assert.ElementsMatch(t, slices.Collect(maps.Keys(want)), ref.Blobs)
+		for _, h := range ref.Blobs {
+			got, err := env.P.Store().Blobs().Get(ctx, h)
+			require.NoError(t, err)
+			assert.Equal(t, want[h], got)
+		}
+		assert.True(t, slices.ContainsFunc(ref.Blobs, func(h string) bool { return bytes.Equal(want[h], form) }))
 	}
 }
 

@@ -472,7 +472,7 @@ func (pub *publication) Record(ctx context.Context, _ crl.Scope, p *crl.Publicat
 	if last := h.LastNumber(); last != nil && newest.Number.Cmp(last) <= 0 {
 		return &crl.NumberError{Number: newest.Number, Last: last}
 	}
-	blob, err := pub.p.putJSON(ctx, hd)
+	blob, blobCmds, err := pub.p.putJSON(ctx, hd)
 	if err != nil {
 		return err
 	}
@@ -492,9 +492,9 @@ func (pub *publication) Record(ctx context.Context, _ crl.Scope, p *crl.Publicat
 			}
 		}
 	}
-	_, err = pub.p.store.Apply(ctx, &store.Batch{Commands: []store.Command{store.PublishCRL{Scope: pub.storeScope(),
+	_, err = pub.p.store.Apply(ctx, &store.Batch{Commands: append(blobCmds, store.PublishCRL{Scope: pub.storeScope(),
 		Number: newest.Number.Uint64(), ThisUpdate: newest.ThisUpdate, NextUpdate: newest.NextUpdate, CRLBlob: blob,
-		Changes: ids}}})
+		Changes: ids})})
 	return err
 }
 

@@ -67,12 +67,6 @@ func (p *Platform) recordRecognition(ctx context.Context, a Actor, orderID strin
 	case via == access.PermRelayRemoteRecognition && m != recognition.MethodVideoID && m != recognition.MethodSPID:
 		return nil, fieldErr("evidence.method", "only a video id or spid recognition may be relayed without order.record_recognition")
 	}
-	blobs := []string{}
-	h, err := p.store.Blobs().Put(ctx, sealed.Signature)
-	if err != nil {
-		return nil, wrap("order.record_recognition", err)
-	}
-	blobs = append(blobs, h)
 	digests := make([]recognition.Digest, 0, len(sealed.Artefacts))
 	for d := range sealed.Artefacts {
 		digests = append(digests, d)
@@ -81,17 +75,26 @@ func (p *Platform) recordRecognition(ctx context.Context, a Actor, orderID strin
 	if len(digests) > 63 {
 		return nil, fieldErr("evidence.artefacts", "at most 63 artefacts")
 	}
+	// The signature first, then the artefacts by digest: small ones are
+	// committed with the record, larger ones made durable before it.
+	refs := make([]blobRef, 0, 1+len(digests))
+	refs = append(refs, blobRef{data: sealed.Signature})
 	for _, d := range digests {
-		if _, err := p.store.Blobs().Put(ctx, sealed.Artefacts[d]); err != nil {
-			return nil, wrap("order.record_recognition", err)
-		}
-		blobs = append(blobs, d.String())
+		refs = append(refs, blobRef{data: sealed.Artefacts[d]})
+	}
+	cmds, err := p.putRefs(ctx, "order.record_recognition", refs)
+	if err != nil {
+		return nil, err
+	}
+	blobs := make([]string, len(refs))
+	for i, r := range refs {
+		blobs[i] = r.ref.Blob
 	}
 	ref := store.EvidenceRef{ID: evidenceID(orderID), OrgID: oc.order.OrgID, OrderID: orderID,
 		Method: vb.Manifest.Method.String(), Blobs: blobs, CreatedAt: now}
 	// The applicant's steps, if any, go with the record they led to.
-	if err := p.commit(ctx, oc, tr, "sha256:"+recognition.DigestOf(sealed.Signature).String(), store.PutEvidence{Evidence: ref},
-		store.DeleteSteps{OrderID: orderID}); err != nil {
+	cmds = append(cmds, store.PutEvidence{Evidence: ref}, store.DeleteSteps{OrderID: orderID})
+	if err := p.commit(ctx, oc, tr, "sha256:"+recognition.DigestOf(sealed.Signature).String(), cmds...); err != nil {
 		return nil, err
 	}
 	return p.GetOrder(ctx, a, orderID)

@@ -479,7 +479,7 @@ func (p *Platform) CompleteFormSignature(ctx context.Context, a Actor, orderID, 
 		o.challenge = nil
 	}
 	rs.mu.Unlock()
-	step, err := p.stepCommand(ctx, orderID, tg.org, a.OperatorID, stepFormSignature, storeFormSignature(fs))
+	step, err := p.stepCommands(ctx, orderID, tg.org, a.OperatorID, stepFormSignature, storeFormSignature(fs))
 	if err != nil {
 		return nil, err
 	}
@@ -487,7 +487,7 @@ func (p *Platform) CompleteFormSignature(ctx context.Context, a Actor, orderID, 
 	defer rs.pairing.Unlock()
 	ev := auditEvent(a.Org, a.OperatorID, "order.form_signed", orderID, p.clock(), auditDetails{Outcome: outcomeDone,
 		Input: "challenge " + ch.ID() + ", one-shot certificate " + fs.Certificate.SerialNumber.Text(16)})
-	if _, err := p.apply(ctx, op, ev, step); err != nil {
+	if _, err := p.apply(ctx, op, append(step, ev)...); err != nil {
 		return nil, err
 	}
 	if p.rec.videoID != nil {
@@ -576,11 +576,11 @@ func (p *Platform) VideoCallback(ctx context.Context, cb recognition.CallbackReq
 	if !signed {
 		// The record waits, stored, for the form signature. Another node
 		// may complete the signature meanwhile: look again once stored.
-		step, err := p.stepCommand(ctx, vs.OrderID, org, "", stepVideoSession, storeVideoSession(vs))
+		step, err := p.stepCommands(ctx, vs.OrderID, org, "", stepVideoSession, storeVideoSession(vs))
 		if err != nil {
 			return false, err
 		}
-		if _, err := p.apply(ctx, op, step); err != nil {
+		if _, err := p.apply(ctx, op, step...); err != nil {
 			return false, err
 		}
 		if signer, signed, err = p.formSigner(ctx, vs.OrderID); err != nil || !signed {

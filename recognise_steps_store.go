@@ -83,10 +83,10 @@ func stepAD(orderID, kind string) []byte {
 	return []byte("registra recognition step v1 " + orderID + " " + kind)
 }
 
-// stepCommand seals v (as JSON) under the KEK, stores it as a blob, durable
-// before the command that names it is committed, and returns that command:
-// the step of orderID in org, taken by operatorID (empty for a provider).
-func (p *Platform) stepCommand(ctx context.Context, orderID, org, operatorID, kind string, v any) (store.Command, error) {
+// stepCommands seals v (as JSON) under the KEK and returns the commands
+// that store it as a blob and record it as the step of orderID in org,
+// taken by operatorID (empty for a provider).
+func (p *Platform) stepCommands(ctx context.Context, orderID, org, operatorID, kind string, v any) ([]store.Command, error) {
 	plain, err := json.Marshal(v)
 	if err != nil {
 		return nil, &Error{Op: "order.recognition_step", Err: err}
@@ -95,13 +95,13 @@ func (p *Platform) stepCommand(ctx context.Context, orderID, org, operatorID, ki
 	if err != nil {
 		return nil, wrap("order.recognition_step", err)
 	}
-	h, err := p.store.Blobs().Put(ctx, sealed)
+	h, cmds, err := p.putBlob(ctx, "order.recognition_step", sealed)
 	if err != nil {
-		return nil, wrap("order.recognition_step", err)
+		return nil, err
 	}
 	now := p.clock()
-	return store.PutStep{Step: store.StepRecord{OrderID: orderID, Kind: kind, OrgID: org, OperatorID: operatorID,
-		Blob: h, CreatedAt: now, ExpiresAt: now.Add(stepTTL)}}, nil
+	return append(cmds, store.PutStep{Step: store.StepRecord{OrderID: orderID, Kind: kind, OrgID: org, OperatorID: operatorID,
+		Blob: h, CreatedAt: now, ExpiresAt: now.Add(stepTTL)}}), nil
 }
 
 // loadStep reads orderID's step of kind into v. It returns the record, or

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/registra-pki/registra/lifecycle"
+	"github.com/registra-pki/registra/store"
 )
 
 // SuspendInput is a suspension (Manuale operatore, "Product Suspension":
@@ -36,17 +37,14 @@ type RevokeInput struct {
 	Contract []byte `json:"-"`
 }
 
-// contractRef stores an attached contract and returns its reference (the
-// blob's SHA-256), or "" when none is attached.
-func (p *Platform) contractRef(ctx context.Context, b []byte) (string, error) {
+// contractRef returns the reference of an attached contract (the blob's
+// SHA-256) and the commands that store it with the change (putBlob), or
+// nothing when none is attached.
+func (p *Platform) contractRef(ctx context.Context, b []byte) (string, []store.Command, error) {
 	if len(b) == 0 {
-		return "", nil
+		return "", nil, nil
 	}
-	h, err := p.store.Blobs().Put(ctx, b)
-	if err != nil {
-		return "", wrap("contract", err)
-	}
-	return h, nil
+	return p.putBlob(ctx, "contract", b)
 }
 
 // Suspend puts an active product on hold until in.End (RAO). The change is
@@ -66,7 +64,7 @@ func (p *Platform) Suspend(ctx context.Context, a Actor, productID string, in Su
 		Suspension: &lifecycle.SuspendRequest{End: in.End, Notes: in.Notes, Contract: contractPlaceholder(in.Contract)}}, now); err != nil {
 		return nil, err
 	}
-	ref, err := p.contractRef(ctx, in.Contract)
+	ref, contractCmds, err := p.contractRef(ctx, in.Contract)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +76,7 @@ func (p *Platform) Suspend(ctx context.Context, a Actor, productID string, in Su
 	if err := p.commit(ctx, oc, tr, digest(struct {
 		SuspendInput
 		Contract string
-	}{in, ref})); err != nil {
+	}{in, ref}), contractCmds...); err != nil {
 		return nil, err
 	}
 	return p.GetProduct(ctx, a, productID)
@@ -128,7 +126,7 @@ func (p *Platform) Revoke(ctx context.Context, a Actor, productID string, in Rev
 	if _, err := p.decide(ctx, oc, lifecycle.ActionRevoke, lifecycle.Input{Publication: in.Publication, Revocation: &req}, now); err != nil {
 		return nil, err
 	}
-	ref, err := p.contractRef(ctx, in.Contract)
+	ref, contractCmds, err := p.contractRef(ctx, in.Contract)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +139,7 @@ func (p *Platform) Revoke(ctx context.Context, a Actor, productID string, in Rev
 	if err := p.commit(ctx, oc, tr, digest(struct {
 		RevokeInput
 		Contract string
-	}{in, ref})); err != nil {
+	}{in, ref}), contractCmds...); err != nil {
 		return nil, err
 	}
 	return p.GetProduct(ctx, a, productID)

@@ -392,6 +392,14 @@ func (b *blobStore) loggedCopy(sum [sha256.Size]byte) bool {
 	return true
 }
 
+// writeErr returns the error that stops the writer (a failed write or
+// fsync, or the store's close), or nil.
+func (b *blobStore) writeErr() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
+
 // syncLogged makes every blob putLogged stored so far durable: the records
 // appended to this process's segments and the other segments its copies
 // were found in. It fails on a poisoned writer.

@@ -373,7 +373,7 @@ func TestBlobsReaders(t *testing.T) {
 
 // TestSnapshotRefusedOnPoisonedBlobs: while the blobs of applied entries
 // cannot be made durable, no snapshot is taken, so the log that holds them
-// is not compacted.
+// is not compacted, and no batch carrying blobs is proposed.
 func TestSnapshotRefusedOnPoisonedBlobs(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -392,6 +392,10 @@ func TestSnapshotRefusedOnPoisonedBlobs(t *testing.T) {
 	first, err := n.FirstLogIndex()
 	require.NoError(t, err)
 	assert.Equal(t, firstBefore, first, "the log is kept")
+	_, err = n.Apply(ctx, &Batch{Commands: []Command{PutBlobs{Blobs: [][]byte{[]byte("another blob")}}}})
+	assert.ErrorIs(t, err, bad, "no new blob is committed that could not be written")
+	_, err = n.Apply(ctx, &Batch{Commands: []Command{SealAudit{Max: 1}}})
+	assert.NoError(t, err, "batches without blobs still commit")
 	n.blobs.mu.Lock()
 	n.blobs.err = nil
 	n.blobs.mu.Unlock()

@@ -344,6 +344,14 @@ func (n *Node) Apply(ctx context.Context, b *Batch) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if slices.ContainsFunc(cmds, isPutBlobs) {
+		// A poisoned blob store would leave the batch's blobs unwritten
+		// until a reopen: refuse new ones rather than commit references
+		// this node cannot serve.
+		if err := n.blobs.writeErr(); err != nil {
+			return nil, err
+		}
+	}
 	if slices.ContainsFunc(cmds, isSeal) {
 		// One seal at a time from this node, planned from the state its
 		// predecessor left, so concurrent sealing passes do not conflict.
@@ -504,3 +512,5 @@ func restoreLatestSnapshot(snaps *raft.FileSnapshotStore) (*preloaded, error) {
 }
 
 func isSeal(c Command) bool { _, ok := c.(SealAudit); return ok }
+
+func isPutBlobs(c Command) bool { _, ok := c.(PutBlobs); return ok }

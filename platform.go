@@ -185,13 +185,17 @@ func (p *Platform) Close() error {
 	return err
 }
 
-// Health reports whether the platform can serve: the store answers reads.
+// Health reports whether the platform can serve: the store answers reads
+// and takes writes.
 func (p *Platform) Health(ctx context.Context) error {
 	snap, err := p.snapshot(ctx)
 	if err != nil {
 		return err
 	}
 	snap.Close()
+	if err := p.store.Health(); err != nil {
+		return wrap("health", err)
+	}
 	return nil
 }
 

@@ -394,10 +394,12 @@ func TestSnapshotRefusedOnPoisonedBlobs(t *testing.T) {
 	assert.Equal(t, firstBefore, first, "the log is kept")
 	_, err = n.Apply(ctx, &Batch{Commands: []Command{PutBlobs{Blobs: [][]byte{[]byte("another blob")}}}})
 	assert.ErrorIs(t, err, bad, "no new blob is committed that could not be written")
+	assert.ErrorIs(t, n.Health(), bad, "the node reports it")
 	_, err = n.Apply(ctx, &Batch{Commands: []Command{SealAudit{Max: 1}}})
 	assert.NoError(t, err, "batches without blobs still commit")
 	n.blobs.mu.Lock()
 	n.blobs.err = nil
 	n.blobs.mu.Unlock()
 	require.NoError(t, n.Compact(ctx))
+	require.NoError(t, n.Health())
 }

@@ -423,6 +423,14 @@ func (n *Node) Leases() Leases { return leases{s: n} }
 // Blobs implements [Store].
 func (n *Node) Blobs() BlobStore { return n.blobs }
 
+// Health implements [Store].
+func (n *Node) Health() error {
+	if n.closed.Load() {
+		return ErrClosed
+	}
+	return n.blobs.writeErr()
+}
+
 // Close implements [Store]. It stops Raft and closes the log; committed
 // writes are already durable.
 func (n *Node) Close() error {

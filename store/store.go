@@ -28,6 +28,9 @@ type Store interface {
 	Leases() Leases
 	// Blobs returns the content-addressed blob store.
 	Blobs() BlobStore
+	// Health reports what stops the store from taking writes (it is
+	// closed, or its blob writer failed and it must be reopened), or nil.
+	Health() error
 	// Close stops the store. Further calls fail with ErrClosed.
 	Close() error
 }

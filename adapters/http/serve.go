@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -108,7 +109,7 @@ func Serve(ctx context.Context, cfg ServerConfig) error {
 		return err
 	}
 	pub, err := NewPublic(PublicConfig{CA: p.Hierarchy(), CRL: p.CRLHandler(), OCSP: p.OCSPHandler(),
-		Health: func(ctx context.Context) error { return health(ctx, p) }, Metrics: reg, OpenAPI: doc, Logger: log})
+		Health: p.Health, Metrics: reg, OpenAPI: doc, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -124,7 +125,8 @@ func Serve(ctx context.Context, cfg ServerConfig) error {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 3)
+	const loops = 3 // the two servers and the platform's scheduler
+	errc := make(chan error, loops)
 	go func() { errc <- serveUntilClosed(apiSrv, apiLn) }()
 	go func() { errc <- serveUntilClosed(pubSrv, cfg.Public) }()
 	go func() {
@@ -135,14 +137,27 @@ func Serve(ctx context.Context, cfg ServerConfig) error {
 		errc <- nil
 	}()
 	var first error
+	ended := 0
 	select {
 	case <-ctx.Done():
 	case first = <-errc:
+		ended++
 	}
 	cancel()
 	sctx, stop := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer stop()
-	return errors.Join(first, apiSrv.Shutdown(sctx), pubSrv.Shutdown(sctx))
+	err = errors.Join(first, apiSrv.Shutdown(sctx), pubSrv.Shutdown(sctx))
+	// The scheduler may be publishing a CRL: wait for every loop, so that
+	// nothing uses the platform once Serve returns and its caller closes it.
+	for ; ended < loops; ended++ {
+		select {
+		case e := <-errc:
+			err = errors.Join(err, e)
+		case <-sctx.Done():
+			return errors.Join(err, fmt.Errorf("httpapi: shutdown: %w", sctx.Err()))
+		}
+	}
+	return err
 }
 
 // serveUntilClosed runs srv on ln until it is shut down.
@@ -150,15 +165,5 @@ func serveUntilClosed(srv *http.Server, ln net.Listener) error {
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return nil
-}
-
-// health reports whether the store answers: a consistent read view opens.
-func health(ctx context.Context, p *registra.Platform) error {
-	snap, err := p.Store().Snapshot(ctx)
-	if err != nil {
-		return err
-	}
-	snap.Close()
 	return nil
 }

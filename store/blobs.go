@@ -315,7 +315,7 @@ func (b *blobStore) PutAll(ctx context.Context, data ...[]byte) ([]string, error
 		if slices.ContainsFunc(pack, func(j int) bool { return sums[j] == sums[i] }) {
 			continue
 		}
-		if seq, ok := b.present(sums[i]); ok {
+		if seq, ok := b.present(sums[i], false); ok {
 			need = max(need, seq)
 			continue
 		}
@@ -349,7 +349,10 @@ func (b *blobStore) putLogged(data [][]byte) error {
 	var pack []int
 	for i, d := range data {
 		sums[i] = sha256.Sum256(d)
-		if slices.ContainsFunc(pack, func(j int) bool { return sums[j] == sums[i] }) || b.loggedCopy(sums[i]) {
+		if slices.ContainsFunc(pack, func(j int) bool { return sums[j] == sums[i] }) {
+			continue
+		}
+		if _, ok := b.present(sums[i], true); ok {
 			continue
 		}
 		pack = append(pack, i)
@@ -366,30 +369,6 @@ func (b *blobStore) putLogged(data [][]byte) error {
 		return b.err
 	}
 	return nil
-}
-
-// loggedCopy reports whether a packed copy of sum is stored and matches its
-// hash, noting its segment for syncLogged when another writer made it.
-func (b *blobStore) loggedCopy(sum [sha256.Size]byte) bool {
-	b.mu.Lock()
-	loc, ok := b.index[sum]
-	own := b.own[loc.seg]
-	b.mu.Unlock()
-	if !ok {
-		return false
-	}
-	if _, err := b.readPacked(loc, sum, false); err != nil {
-		return false
-	}
-	if !own {
-		b.mu.Lock()
-		if b.foreign == nil {
-			b.foreign = map[uint32]bool{}
-		}
-		b.foreign[loc.seg] = true
-		b.mu.Unlock()
-	}
-	return true
 }
 
 // writeErr returns the error that stops the writer (a failed write or
@@ -446,9 +425,11 @@ func (b *blobStore) syncSegment(n uint32) error {
 // present reports whether a packed copy of sum is stored and matches its
 // hash (so a Put of damaged content writes it again), with its record's
 // append number. A copy in a segment of an earlier run or of another
-// process sharing the directory is fsynced here before it counts: its
-// writer may not have done so yet.
-func (b *blobStore) present(sum [sha256.Size]byte) (uint64, bool) {
+// process sharing the directory counts only once durable, since its writer
+// may not have fsynced it yet: it is fsynced here or, for putLogged
+// (logged, the log holding the blob meanwhile), its segment is noted for
+// syncLogged.
+func (b *blobStore) present(sum [sha256.Size]byte, logged bool) (uint64, bool) {
 	b.mu.Lock()
 	loc, ok := b.index[sum]
 	own := b.own[loc.seg]
@@ -456,8 +437,16 @@ func (b *blobStore) present(sum [sha256.Size]byte) (uint64, bool) {
 	if !ok {
 		return 0, false
 	}
-	if _, err := b.readPacked(loc, sum, !own); err != nil {
+	if _, err := b.readPacked(loc, sum, !own && !logged); err != nil {
 		return 0, false
+	}
+	if !own && logged {
+		b.mu.Lock()
+		if b.foreign == nil {
+			b.foreign = map[uint32]bool{}
+		}
+		b.foreign[loc.seg] = true
+		b.mu.Unlock()
 	}
 	return loc.seq, true
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"time"
 )
@@ -197,7 +198,15 @@ type entry struct {
 }
 
 func encodeEntry(en *entry) []byte {
-	e := &encoder{b: make([]byte, 0, 256)}
+	size := 256
+	for _, c := range en.Commands {
+		if pb, ok := c.(PutBlobs); ok { // the bulk of an entry that carries blobs
+			for _, d := range pb.Blobs {
+				size += len(d) + binary.MaxVarintLen64
+			}
+		}
+	}
+	e := &encoder{b: make([]byte, 0, size)}
 	e.byte1(logEntryVersion)
 	e.str(en.Org)
 	e.str(en.IdempotencyKey)

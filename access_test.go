@@ -13,6 +13,7 @@ import (
 	registra "github.com/registra-pki/registra"
 	"github.com/registra-pki/registra/access"
 	"github.com/registra-pki/registra/access/accesstest"
+	"github.com/registra-pki/registra/lifecycle"
 	"github.com/registra-pki/registra/store"
 )
 
@@ -321,4 +322,54 @@ func TestExpiredSessionsCleanedUp(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, p.Close())
 	assert.Empty(t, sessions(), "the pass after their end deleted them")
+}
+
+// TestSlowHashesBusy: when every slot of the slow hashes is taken and the
+// queue is full, a login, a TOTP confirmation, a new operator and an
+// issuance are refused with ErrBusy, and none of them changes anything: no
+// failure counts towards a lockout, no audit event, the order still waits
+// for issuance. Once the hashes move on, the same requests succeed.
+func TestSlowHashesBusy(t *testing.T) {
+	t.Parallel()
+	env := openEnv(t, withConfig(func(c *registra.Config) { c.SlowHashes = 1 }))
+	ctx := context.Background()
+	op, rao, master := env.User(orgA, access.RoleOperator), env.User(orgA, access.RoleRAO), env.User(orgA, access.RoleMasterRAO)
+	o, err := env.P.CreateDraft(ctx, op.Actor, env.Order(1))
+	require.NoError(t, err)
+	_, err = env.P.Submit(ctx, op.Actor, o.ID)
+	require.NoError(t, err)
+	o, err = env.P.RecordRecognition(ctx, rao.Actor, o.ID, env.Evidence(t, rao, o))
+	require.NoError(t, err)
+	events := len(allEvents(t, env))
+
+	release := registra.FillHashGate(env.P)
+	for range access.DefaultMaxFailures + 1 {
+		_, err = env.P.Login(ctx, op.Username, "wrong password, long enough", "000000")
+		require.ErrorIs(t, err, registra.ErrBusy)
+	}
+	_, err = env.P.Login(ctx, "nobody", accesstest.Password, "123456")
+	require.ErrorIs(t, err, registra.ErrBusy)
+	err = env.P.ConfirmTOTP(ctx, op.Username, "wrong password, long enough", "000000")
+	require.ErrorIs(t, err, registra.ErrBusy)
+	_, _, err = env.P.CreateOperator(ctx, master.Actor, registra.OperatorInput{Username: "busy.ir", Name: "Busy IR",
+		TaxCode: "BNCNNA80A41H501R", Roles: []access.Role{access.RoleIR}, Unit: "main", Password: accesstest.Password})
+	require.ErrorIs(t, err, registra.ErrBusy)
+	_, err = env.P.Issue(ctx, rao.Actor, o.ID, registra.IssueInput{Passphrase: registra.PassphraseChoice{UseTaxCode: true}})
+	require.ErrorIs(t, err, registra.ErrBusy)
+	release()
+
+	assert.Len(t, allEvents(t, env), events, "a busy refusal is not audited")
+	got, err := env.P.GetOrder(ctx, rao.Actor, o.ID)
+	require.NoError(t, err)
+	assert.Equal(t, o.Status, got.Status)
+
+	env.Advance(30 * time.Second)
+	_, err = env.P.Login(ctx, op.Username, accesstest.Password, accesstest.Code(t, op.Secret, env.Now()))
+	require.NoError(t, err, "busy refusals are not failures: the account is not locked")
+	_, _, err = env.P.CreateOperator(ctx, master.Actor, registra.OperatorInput{Username: "busy.ir", Name: "Busy IR",
+		TaxCode: "BNCNNA80A41H501R", Roles: []access.Role{access.RoleIR}, Unit: "main", Password: accesstest.Password})
+	require.NoError(t, err)
+	pr, err := env.P.Issue(ctx, rao.Actor, o.ID, registra.IssueInput{Passphrase: registra.PassphraseChoice{UseTaxCode: true}})
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.StatusActive, pr.Status)
 }

@@ -156,7 +156,7 @@ func (p *Platform) Bootstrap(ctx context.Context, in BootstrapInput) (Enrolment,
 	if err != nil {
 		return Enrolment{}, err
 	}
-	aop, sop, err := p.newOperator(in.Admin, in.Organisation)
+	aop, sop, err := p.newOperator(ctx, in.Admin, in.Organisation)
 	if err != nil {
 		return Enrolment{}, err
 	}
@@ -181,7 +181,7 @@ func (p *Platform) Bootstrap(ctx context.Context, in BootstrapInput) (Enrolment,
 
 // newOperator validates in against its organisation and returns the access
 // and store records of a new operator, with its password set.
-func (p *Platform) newOperator(in OperatorInput, org Organisation) (access.Operator, store.Operator, error) {
+func (p *Platform) newOperator(ctx context.Context, in OperatorInput, org Organisation) (access.Operator, store.Operator, error) {
 	aop := access.Operator{ID: in.Username, Username: in.Username, Org: org.ClientCode, Roles: in.Roles}
 	if in.Unit != "" {
 		aop.Units = []string{in.Unit}
@@ -193,7 +193,7 @@ func (p *Platform) newOperator(in OperatorInput, org Organisation) (access.Opera
 	if err != nil {
 		return access.Operator{}, store.Operator{}, err
 	}
-	aop, err = p.auth.SetPassword(aop, in.Password)
+	aop, err = p.auth.SetPassword(ctx, aop, in.Password)
 	if err != nil {
 		return access.Operator{}, store.Operator{}, wrap("operator", err)
 	}
@@ -393,7 +393,7 @@ func (p *Platform) CreateOperator(ctx context.Context, a Actor, in OperatorInput
 	if err != nil {
 		return Operator{}, Enrolment{}, err
 	}
-	target, sop, err := p.newOperator(in, org)
+	target, sop, err := p.newOperator(ctx, in, org)
 	if err != nil {
 		return Operator{}, Enrolment{}, err
 	}

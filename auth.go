@@ -238,10 +238,15 @@ func (p *Platform) ConfirmTOTP(ctx context.Context, username string, pw access.P
 		return wrap("confirm totp", err)
 	}
 	if !found {
-		return wrap("confirm totp", p.auth.RejectUnknown(pw))
+		return wrap("confirm totp", p.auth.RejectUnknown(ctx, pw))
 	}
 	now := p.clock()
-	op, err = p.auth.CheckPassword(op, pw, now)
+	checked, err := p.auth.CheckPassword(ctx, op, pw, now)
+	if checked.ID == "" {
+		// The hash did not run (busy, or ctx ended): nothing to count.
+		return wrap("confirm totp", err)
+	}
+	op = checked
 	if err == nil {
 		op, err = p.auth.ConfirmTOTP(op, code, now)
 	}

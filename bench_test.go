@@ -2,6 +2,12 @@ package registra_test
 
 import (
 	"context"
+	"errors"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 
 	registra "github.com/registra-pki/registra"
@@ -66,3 +72,73 @@ func BenchmarkIssue(b *testing.B) {
 // envelopeDefaults returns the platform's production parameters of the
 // vault hashes and the .p7m key derivation (the zero values).
 func envelopeDefaults() registra.Config { return registra.Config{} }
+
+// BenchmarkLoginFlood sends 64 logins for an unknown username at once, with
+// the default password parameters (Argon2id, 64 MiB, t=3, p=4: each
+// rejection verifies a dummy hash so that it costs what a real one does),
+// and reports the process's peak resident memory during them (VmHWM,
+// reset before each op) and the logins refused per second. "bounded" is the
+// default gate of slow hashes (GOMAXPROCS at once); "unbounded" lets all 64
+// run at once, as before the gate.
+func BenchmarkLoginFlood(b *testing.B) {
+	const flood = 64
+	for _, tc := range []struct {
+		name  string
+		slots int
+	}{{"bounded", 0}, {"unbounded", flood}} {
+		b.Run(tc.name, func(b *testing.B) {
+			env := openEnv(b, withConfig(func(c *registra.Config) {
+				c.Access.Password = access.PasswordParams{}
+				c.SlowHashes = tc.slots
+			}))
+			ctx := context.Background()
+			var peak uint64
+			b.ResetTimer()
+			for b.Loop() {
+				b.StopTimer()
+				debug.FreeOSMemory()
+				resetPeakRSS(b)
+				b.StartTimer()
+				var wg sync.WaitGroup
+				for range flood {
+					wg.Go(func() {
+						if _, err := env.P.Login(ctx, "nobody", "not the password at all", "123456"); !errors.Is(err, registra.ErrUnauthenticated) {
+							b.Errorf("login: %v", err)
+						}
+					})
+				}
+				wg.Wait()
+				peak = max(peak, peakRSS(b))
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
+			b.ReportMetric(float64(b.N*flood)/b.Elapsed().Seconds(), "logins/s")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// resetPeakRSS resets the process's VmHWM (proc(5), clear_refs: 5).
+func resetPeakRSS(b *testing.B) {
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		b.Skipf("cannot reset the peak RSS: %v", err)
+	}
+}
+
+// peakRSS returns the process's VmHWM in bytes.
+func peakRSS(b *testing.B) uint64 {
+	s, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.Lines(string(s)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	b.Fatal("no VmHWM in /proc/self/status")
+	return 0
+}

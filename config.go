@@ -92,6 +92,13 @@ type Config struct {
 	// VaultHash is the cost of the slow hashes of verifiable codes. Zero
 	// means envelope's default.
 	VaultHash envelope.HashParams
+	// SlowHashes is how many Argon2id hashes (operators' passwords,
+	// activation codes) run at once; more wait, up to [HashQueuePerSlot]
+	// per slot, and the rest are refused with [ErrBusy]. Each holds its
+	// memory while it runs (Access.Password.Memory, VaultHash.MemoryKiB:
+	// 64 MiB by default), so this bounds their memory. Zero means
+	// GOMAXPROCS. Access.Gate, when set, replaces the bound for passwords.
+	SlowHashes int
 	// Mailer delivers envelopes to holders (adapters/mail). Nil means no
 	// delivery: envelopes are only stored.
 	Mailer envelope.Mailer
@@ -153,6 +160,8 @@ func (c *Config) Validate() error {
 		return fieldErr("Config.CAKeyNames", "all three names are required with KeyManager")
 	case c.SchedulerInterval < 0:
 		return fieldErr("Config.SchedulerInterval", "must not be negative")
+	case c.SlowHashes < 0:
+		return fieldErr("Config.SlowHashes", "must not be negative")
 	case c.LeaseTTL < 0 || c.LeaseTTL > store.MaxLeaseTTL:
 		return fieldErr("Config.LeaseTTL", "must be between 0 and 24h")
 	}

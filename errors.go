@@ -32,6 +32,10 @@ var (
 	ErrConflict = errors.New("registra: conflict")
 	// ErrUnauthenticated: the credentials or the session were refused.
 	ErrUnauthenticated = errors.New("registra: unauthenticated")
+	// ErrBusy: too many requests are already waiting for the same scarce
+	// resource (the slow hashes of passwords and codes, [Config.SlowHashes]);
+	// nothing was done, and the request may be sent again later.
+	ErrBusy = errors.New("registra: busy")
 )
 
 // FieldError reports a field of a Platform input that breaks a rule. It
@@ -110,7 +114,7 @@ func wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	for _, s := range []error{ErrNotFound, ErrPermission, ErrTransition, ErrInvalidInput, ErrConflict, ErrUnauthenticated} {
+	for _, s := range []error{ErrNotFound, ErrPermission, ErrTransition, ErrInvalidInput, ErrConflict, ErrUnauthenticated, ErrBusy} {
 		if errors.Is(err, s) {
 			return err
 		}

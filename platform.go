@@ -42,6 +42,7 @@ type Platform struct {
 	issuerID  string
 	machine   *lifecycle.Machine
 	auth      *access.Authenticator
+	hashes    *hashGate // bounds auth's and vault's Argon2id hashes
 	vault     *envelope.Vault
 	kek       envelope.KEK
 	cms       *envelope.CMS
@@ -132,7 +133,11 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 	if p.machine, err = lifecycle.NewMachine(cfg.Lifecycle); err != nil {
 		return nil, &Error{Op: "open", Kind: ErrInvalidInput, Err: err}
 	}
+	p.hashes = newHashGate(cfg.SlowHashes)
 	ac := cfg.Access
+	if ac.Gate == nil {
+		ac.Gate = p.hashes
+	}
 	if ac.Issuer == "" {
 		ac.Issuer = "registra"
 	}
@@ -148,7 +153,7 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 		return nil, &Error{Op: "open", Err: err}
 	}
 	p.kek = kf
-	if p.vault, err = envelope.NewVault(envelope.VaultConfig{KEK: kf, Hash: cfg.VaultHash, Logger: p.log}); err != nil {
+	if p.vault, err = envelope.NewVault(envelope.VaultConfig{KEK: kf, Hash: cfg.VaultHash, Gate: p.hashes, Logger: p.log}); err != nil {
 		return nil, &Error{Op: "open", Err: err}
 	}
 	if p.cms, err = envelope.NewCMS(cfg.CMS); err != nil {

@@ -1,6 +1,7 @@
 package access
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"fmt"
@@ -63,6 +64,9 @@ type Config struct {
 	// Rand is the source of salts, TOTP secrets and session tokens. Nil
 	// means crypto/rand.
 	Rand io.Reader
+	// Gate bounds the password hashes and verifications that run at once.
+	// Nil means no bound.
+	Gate Gate
 	// Logger receives lockouts. Nil means no logging.
 	Logger *slog.Logger
 }
@@ -116,6 +120,20 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// Gate bounds how many slow hashes run at once. Each Argon2id hash holds
+// its memory (64 MiB with [DefaultPasswordParams]) while it runs, so that a
+// flood of logins, even for unknown usernames, could otherwise exhaust the
+// machine's memory. A Gate is shared by every user of the same memory: the
+// registra package gives one to both the authenticator and the code vault.
+type Gate interface {
+	// Enter returns when a hash may start, or fails with ctx's error or the
+	// gate's own (too many already waiting). After a nil error the caller
+	// must call Leave.
+	Enter(ctx context.Context) error
+	// Leave ends a hash started by Enter.
+	Leave()
+}
+
 // Authenticator checks passwords and TOTP codes and opens sessions. Its
 // methods take operator records and return updated copies; it keeps no
 // state of its own and is safe for concurrent use.
@@ -145,11 +163,15 @@ func NewAuthenticator(cfg Config) (*Authenticator, error) {
 
 // SetPassword checks pw against the policy and returns op with its hash. A
 // successful change also clears failures and the lock.
-func (a *Authenticator) SetPassword(op Operator, pw Password) (Operator, error) {
+func (a *Authenticator) SetPassword(ctx context.Context, op Operator, pw Password) (Operator, error) {
 	if err := a.cfg.Policy.Check(pw, op.Username); err != nil {
 		return op, err
 	}
+	if err := a.enter(ctx); err != nil {
+		return op, err
+	}
 	h, err := HashPassword(pw, a.cfg.Password, a.cfg.Rand)
+	a.leave()
 	if err != nil {
 		return op, err
 	}
@@ -164,6 +186,10 @@ func (a *Authenticator) SetPassword(op Operator, pw Password) (Operator, error) 
 // succeeded: failures count towards the lockout, success resets them and
 // records the code's time step so that it cannot be replayed.
 //
+// The password is verified through the config's [Gate]: when the gate
+// refuses (ctx ended, or too many hashes waiting), Authenticate returns an
+// empty Operator and the gate's error, and nothing counts as a failure.
+//
 // Errors: [*LockedError] when the account is locked (nothing checked,
 // nothing changed); [*AuthError] (wrapping [ErrAuthentication], and
 // [ErrLocked] when this failure locks the account) for a wrong password, a
@@ -171,11 +197,14 @@ func (a *Authenticator) SetPassword(op Operator, pw Password) (Operator, error) 
 // [ErrEnrolmentRequired] when the password is right but no TOTP enrolment is
 // confirmed. Both factors are always checked, so the time taken does not tell
 // which one failed.
-func (a *Authenticator) Authenticate(op Operator, pw Password, code Passcode, now time.Time) (Operator, error) {
+func (a *Authenticator) Authenticate(ctx context.Context, op Operator, pw Password, code Passcode, now time.Time) (Operator, error) {
 	if now.Before(op.Credentials.LockedUntil) {
 		return op, &LockedError{Until: op.Credentials.LockedUntil}
 	}
-	pwOK := a.verifyPassword(op, pw)
+	pwOK, err := a.verifyPassword(ctx, op, pw)
+	if err != nil {
+		return Operator{}, err
+	}
 	step, codeFailure := a.verifyPasscode(op.Credentials.TOTP, code, now)
 	switch {
 	case op.Disabled:
@@ -194,13 +223,17 @@ func (a *Authenticator) Authenticate(op Operator, pw Password, code Passcode, no
 }
 
 // CheckPassword checks op's password alone, with the same lockout rules as
-// [Authenticator.Authenticate]. It is the first step of TOTP enrolment,
-// before [Authenticator.EnrollTOTP]; it is not a login.
-func (a *Authenticator) CheckPassword(op Operator, pw Password, now time.Time) (Operator, error) {
+// [Authenticator.Authenticate], and the same empty Operator when the gate
+// refuses. It is the first step of TOTP enrolment, before
+// [Authenticator.EnrollTOTP]; it is not a login.
+func (a *Authenticator) CheckPassword(ctx context.Context, op Operator, pw Password, now time.Time) (Operator, error) {
 	if now.Before(op.Credentials.LockedUntil) {
 		return op, &LockedError{Until: op.Credentials.LockedUntil}
 	}
-	ok := a.verifyPassword(op, pw)
+	ok, err := a.verifyPassword(ctx, op, pw)
+	if err != nil {
+		return Operator{}, err
+	}
 	switch {
 	case op.Disabled:
 		return op, &AuthError{Failure: FailureDisabled, Failures: op.Credentials.Failures}
@@ -213,23 +246,52 @@ func (a *Authenticator) CheckPassword(op Operator, pw Password, now time.Time) (
 
 // RejectUnknown is what a caller does when no operator has the username:
 // it verifies pw against a dummy hash, so that the answer takes as long as
-// for a known username, and returns an [*AuthError].
-func (a *Authenticator) RejectUnknown(pw Password) error {
-	if _, err := VerifyPassword(a.dummy, pw); err != nil {
+// for a known username, and returns an [*AuthError] (or the gate's error).
+func (a *Authenticator) RejectUnknown(ctx context.Context, pw Password) error {
+	if err := a.enter(ctx); err != nil {
+		return err
+	}
+	_, err := VerifyPassword(a.dummy, pw)
+	a.leave()
+	if err != nil {
 		return err
 	}
 	return &AuthError{Failure: FailureUnknownUser}
 }
 
-func (a *Authenticator) verifyPassword(op Operator, pw Password) bool {
+// verifyPassword reports whether pw is op's password; the error is the
+// gate's.
+func (a *Authenticator) verifyPassword(ctx context.Context, op Operator, pw Password) (bool, error) {
 	h := op.Credentials.PasswordHash
 	if h == "" {
 		h = a.dummy
 	}
+	if err := a.enter(ctx); err != nil {
+		return false, err
+	}
 	ok, err := VerifyPassword(h, pw)
+	a.leave()
 	// A malformed stored hash never matches; it is the store's corruption,
 	// not the user's fault, and is reported by the failure like any other.
-	return err == nil && ok && op.Credentials.PasswordHash != ""
+	return err == nil && ok && op.Credentials.PasswordHash != "", nil
+}
+
+// enter waits for the config's gate, if any; its error is returned
+// wrapped, unclassified: the gate's caller classifies it.
+func (a *Authenticator) enter(ctx context.Context) error {
+	if a.cfg.Gate == nil {
+		return ctx.Err()
+	}
+	if err := a.cfg.Gate.Enter(ctx); err != nil {
+		return fmt.Errorf("access: waiting to hash a password: %w", err)
+	}
+	return nil
+}
+
+func (a *Authenticator) leave() {
+	if a.cfg.Gate != nil {
+		a.cfg.Gate.Leave()
+	}
 }
 
 func (a *Authenticator) fail(op Operator, f AuthFailure, now time.Time) (Operator, error) {

@@ -61,9 +61,9 @@ func TestSetPassword(t *testing.T) {
 	op := operator("rossi", "ACME", access.RoleRAO)
 	op.Credentials.Failures = 3
 	op.Credentials.LockedUntil = base.Add(time.Hour)
-	_, err := a.SetPassword(op, "short")
+	_, err := a.SetPassword(t.Context(), op, "short")
 	require.ErrorIs(t, err, access.ErrInvalidInput)
-	got, err := a.SetPassword(op, goodPassword)
+	got, err := a.SetPassword(t.Context(), op, goodPassword)
 	require.NoError(t, err)
 	assert.Zero(t, got.Credentials.Failures)
 	assert.Zero(t, got.Credentials.LockedUntil)
@@ -72,9 +72,9 @@ func TestSetPassword(t *testing.T) {
 	assert.True(t, ok)
 	assert.Empty(t, op.Credentials.PasswordHash, "the input record is not modified")
 
-	got, err = a.CheckPassword(got, goodPassword, base.Add(2*time.Hour))
+	got, err = a.CheckPassword(t.Context(), got, goodPassword, base.Add(2*time.Hour))
 	require.NoError(t, err)
-	bad, err := a.CheckPassword(got, "nope nope nope", base.Add(2*time.Hour))
+	bad, err := a.CheckPassword(t.Context(), got, "nope nope nope", base.Add(2*time.Hour))
 	require.ErrorIs(t, err, access.ErrAuthentication)
 	assert.Equal(t, 1, bad.Credentials.Failures)
 }

@@ -1,6 +1,7 @@
 package access_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -41,8 +42,9 @@ func ExampleAuthenticator_Authenticate() {
 	now := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 	op := access.Operator{ID: "op-1", Username: "rossi", Org: "ACME", Units: []string{"milano"},
 		Roles: []access.Role{access.RoleRAO}}
+	ctx := context.Background()
 
-	op, err = a.SetPassword(op, "correct horse battery staple")
+	op, err = a.SetPassword(ctx, op, "correct horse battery staple")
 	if err != nil {
 		panic(err)
 	}
@@ -64,7 +66,7 @@ func ExampleAuthenticator_Authenticate() {
 	fmt.Println("enrolled:", err == nil)
 
 	later := now.Add(time.Minute)
-	op, err = a.Authenticate(op, "correct horse battery staple", appCode(later), later)
+	op, err = a.Authenticate(ctx, op, "correct horse battery staple", appCode(later), later)
 	fmt.Println("logged in:", err == nil)
 	tok, sess, err := a.NewSession(op, later)
 	if err != nil {
@@ -72,7 +74,7 @@ func ExampleAuthenticator_Authenticate() {
 	}
 	fmt.Println("session until", sess.Expires.Format(time.RFC3339), "token", tok)
 
-	_, err = a.Authenticate(op, "correct horse battery staple", appCode(later), later.Add(5*time.Second))
+	_, err = a.Authenticate(ctx, op, "correct horse battery staple", appCode(later), later.Add(5*time.Second))
 	var ae *access.AuthError
 	fmt.Println(errors.As(err, &ae), ae.Failure)
 	// Output:

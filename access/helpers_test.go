@@ -58,7 +58,7 @@ const goodPassword access.Password = "correct horse battery staple"
 func enrolled(t testing.TB, a *access.Authenticator) (access.Operator, access.TOTPSecret) {
 	t.Helper()
 	op := operator("rossi", "ACME", access.RoleRAO)
-	op, err := a.SetPassword(op, goodPassword)
+	op, err := a.SetPassword(t.Context(), op, goodPassword)
 	require.NoError(t, err)
 	op, enr, err := a.EnrollTOTP(op)
 	require.NoError(t, err)

@@ -29,7 +29,7 @@ func (a *Authenticator) Login(ctx context.Context, dir Directory, username strin
 		return Operator{}, fmt.Errorf("access: login: looking up operator: %w", err)
 	}
 	if !found {
-		return Operator{}, a.RejectUnknown(pw)
+		return Operator{}, a.RejectUnknown(ctx, pw)
 	}
-	return a.Authenticate(op, pw, code, now)
+	return a.Authenticate(ctx, op, pw, code, now)
 }

@@ -51,9 +51,9 @@ func TestEnrollTOTP(t *testing.T) {
 	assert.Equal(t, 200, img.Bounds().Dx())
 
 	// A pending enrolment is not a login factor yet.
-	op, err = a.SetPassword(op, goodPassword)
+	op, err = a.SetPassword(t.Context(), op, goodPassword)
 	require.NoError(t, err)
-	_, err = a.Authenticate(op, goodPassword, code(t, enr.Secret, base), base)
+	_, err = a.Authenticate(t.Context(), op, goodPassword, code(t, enr.Secret, base), base)
 	assert.ErrorIs(t, err, access.ErrEnrolmentRequired)
 
 	// Confirming needs a right code; then a second enrolment is refused.
@@ -95,7 +95,7 @@ func TestAuthenticateWindowAndReplay(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := a.Authenticate(op, goodPassword, code(t, secret, tc.codeAt), base)
+			got, err := a.Authenticate(t.Context(), op, goodPassword, code(t, secret, tc.codeAt), base)
 			if tc.wantErr == nil {
 				require.NoError(t, err)
 				assert.Equal(t, tc.codeAt.Unix()/30, got.Credentials.TOTP.LastStep)
@@ -112,18 +112,18 @@ func TestAuthenticateWindowAndReplay(t *testing.T) {
 
 	// Replay: the same code again, and an older code of the window after a
 	// newer one, are refused (RFC 6238 §5.2).
-	op2, err := a.Authenticate(op, goodPassword, code(t, secret, base), base)
+	op2, err := a.Authenticate(t.Context(), op, goodPassword, code(t, secret, base), base)
 	require.NoError(t, err)
-	_, err = a.Authenticate(op2, goodPassword, code(t, secret, base), base.Add(10*time.Second))
+	_, err = a.Authenticate(t.Context(), op2, goodPassword, code(t, secret, base), base.Add(10*time.Second))
 	ae, ok := errors.AsType[*access.AuthError](err)
 	require.True(t, ok)
 	assert.Equal(t, access.FailureReplay, ae.Failure)
-	_, err = a.Authenticate(op2, goodPassword, code(t, secret, base.Add(-30*time.Second)), base.Add(10*time.Second))
+	_, err = a.Authenticate(t.Context(), op2, goodPassword, code(t, secret, base.Add(-30*time.Second)), base.Add(10*time.Second))
 	ae, ok = errors.AsType[*access.AuthError](err)
 	require.True(t, ok)
 	assert.Equal(t, access.FailureReplay, ae.Failure)
 	// The next step's code is fine.
-	_, err = a.Authenticate(op2, goodPassword, code(t, secret, base.Add(30*time.Second)), base.Add(30*time.Second))
+	_, err = a.Authenticate(t.Context(), op2, goodPassword, code(t, secret, base.Add(30*time.Second)), base.Add(30*time.Second))
 	assert.NoError(t, err)
 }
 
@@ -156,7 +156,7 @@ func TestAuthenticateFailures(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := a.Authenticate(tc.op, tc.pw, tc.code, base)
+			_, err := a.Authenticate(t.Context(), tc.op, tc.pw, tc.code, base)
 			require.ErrorIs(t, err, access.ErrAuthentication)
 			ae, ok := errors.AsType[*access.AuthError](err)
 			require.True(t, ok)
@@ -164,7 +164,7 @@ func TestAuthenticateFailures(t *testing.T) {
 			assert.EqualError(t, err, "access: login: authentication failed", "the message never says which factor failed")
 		})
 	}
-	err := a.RejectUnknown(goodPassword)
+	err := a.RejectUnknown(t.Context(), goodPassword)
 	ae, ok := errors.AsType[*access.AuthError](err)
 	require.True(t, ok)
 	assert.Equal(t, access.FailureUnknownUser, ae.Failure)
@@ -184,7 +184,7 @@ func TestLockout(t *testing.T) {
 
 		var err error
 		for i := 1; i <= 3; i++ {
-			op, err = a.Authenticate(op, "not the password at all", code(t, secret, time.Now()), time.Now())
+			op, err = a.Authenticate(t.Context(), op, "not the password at all", code(t, secret, time.Now()), time.Now())
 			require.ErrorIs(t, err, access.ErrAuthentication)
 			if i < 3 {
 				assert.NotErrorIs(t, err, access.ErrLocked)
@@ -201,16 +201,16 @@ func TestLockout(t *testing.T) {
 
 		time.Sleep(9 * time.Minute)
 		before := op
-		got, err := a.Authenticate(op, goodPassword, code(t, secret, time.Now()), time.Now())
+		got, err := a.Authenticate(t.Context(), op, goodPassword, code(t, secret, time.Now()), time.Now())
 		le, ok := errors.AsType[*access.LockedError](err)
 		require.True(t, ok, "%v", err)
 		assert.Equal(t, lockedUntil, le.Until)
 		assert.Equal(t, before, got, "a locked attempt changes nothing")
-		_, err = a.CheckPassword(op, goodPassword, time.Now())
+		_, err = a.CheckPassword(t.Context(), op, goodPassword, time.Now())
 		assert.ErrorIs(t, err, access.ErrLocked)
 
 		time.Sleep(lockedUntil.Sub(time.Now()))
-		op, err = a.Authenticate(op, goodPassword, code(t, secret, time.Now()), time.Now())
+		op, err = a.Authenticate(t.Context(), op, goodPassword, code(t, secret, time.Now()), time.Now())
 		require.NoError(t, err, "the lock ends at LockedUntil")
 		assert.Zero(t, op.Credentials.LockedUntil)
 		assert.Zero(t, op.Credentials.Failures)
@@ -229,7 +229,7 @@ func TestOathtoolCrossCheck(t *testing.T) {
 	c := access.Passcode(strings.TrimSpace(string(out)))
 	require.Len(t, c.Reveal(), 6)
 	assert.Equal(t, code(t, secret, at), c, "oathtool and pquerna/otp agree")
-	_, err := a.Authenticate(op, goodPassword, c, at)
+	_, err := a.Authenticate(t.Context(), op, goodPassword, c, at)
 	assert.NoError(t, err)
 }
 

@@ -61,6 +61,8 @@ type VaultConfig struct {
 	// Rand is the source of the salts of the slow hashes; nil means
 	// crypto/rand. Nonces come from the KEK.
 	Rand io.Reader
+	// Gate bounds the slow hashes that run at once; nil means no bound.
+	Gate Gate
 	// Logger receives debug lines naming products and keys, never codes;
 	// nil discards them.
 	Logger *slog.Logger
@@ -77,6 +79,18 @@ func (c *VaultConfig) Validate() error {
 	return nil
 }
 
+// Gate bounds how many slow hashes run at once: each Argon2id hash holds
+// its memory (64 MiB with [DefaultHashParams]) while it runs. The registra
+// package shares one gate between the vault and the operators' passwords.
+type Gate interface {
+	// Enter returns when a hash may start, or fails with ctx's error or the
+	// gate's own (too many already waiting). After a nil error the caller
+	// must call Leave.
+	Enter(ctx context.Context) error
+	// Leave ends a hash started by Enter.
+	Leave()
+}
+
 // Vault keeps activation codes at rest: encrypted with AES-256-GCM under the
 // KEK, with the product ID as associated data, so that a record moved to
 // another product does not open. Verifiable codes (see [CodeSpec]) are also
@@ -87,6 +101,7 @@ type Vault struct {
 	kek  KEK
 	hash HashParams
 	rand io.Reader
+	gate Gate
 	log  *slog.Logger
 }
 
@@ -95,7 +110,7 @@ func NewVault(cfg VaultConfig) (*Vault, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	v := &Vault{kek: cfg.KEK, hash: cfg.Hash, rand: cfg.Rand, log: cfg.Logger}
+	v := &Vault{kek: cfg.KEK, hash: cfg.Hash, rand: cfg.Rand, gate: cfg.Gate, log: cfg.Logger}
 	if v.hash == (HashParams{}) {
 		v.hash = DefaultHashParams
 	}
@@ -153,8 +168,9 @@ func vaultAAD(productID string) []byte {
 }
 
 // Seal encrypts codes for productID. verifiable lists the names of the codes
-// to hash as well (usually those whose [CodeSpec] is Verifiable). It does
-// not modify codes.
+// to hash as well (usually those whose [CodeSpec] is Verifiable), one at a
+// time once the config's [Gate] lets them start; a refusal of the gate is
+// returned wrapped. It does not modify codes.
 func (v *Vault) Seal(ctx context.Context, productID string, codes Codes, verifiable []CodeName) (*Record, error) {
 	if productID == "" {
 		return nil, &FieldError{Field: "product_id", Rule: "is required"}
@@ -177,14 +193,8 @@ func (v *Vault) Seal(ctx context.Context, productID string, codes Codes, verifia
 	}
 	defer clear(pt)
 	rec := &Record{Version: recordVersion, ProductID: productID, KeyID: v.kek.KeyID()}
-	for _, n := range verifiable {
-		c, _ := codes.Get(n)
-		h := CodeHash{Name: n, Params: v.hash, Salt: make([]byte, saltSize)}
-		if _, err := io.ReadFull(v.rand, h.Salt); err != nil {
-			return nil, fmt.Errorf("envelope: vault: reading random bytes: %w", err)
-		}
-		h.Hash = argon2.IDKey([]byte(c), h.Salt, h.Params.Time, h.Params.MemoryKiB, h.Params.Threads, hashSize)
-		rec.Hashes = append(rec.Hashes, h)
+	if rec.Hashes, err = v.hashCodes(ctx, codes, verifiable); err != nil {
+		return nil, err
 	}
 	sealed, err := v.kek.Seal(ctx, pt, vaultAAD(productID))
 	if err != nil {
@@ -197,6 +207,30 @@ func (v *Vault) Seal(ctx context.Context, productID string, codes Codes, verifia
 	v.log.DebugContext(ctx, "vault sealed codes", slog.String(logattr.ProductID, productID),
 		slog.String(logattr.KeyURI, rec.KeyID), slog.Any(logattr.CodeNames, codes))
 	return rec, nil
+}
+
+// hashCodes makes the slow hashes of the verifiable codes, inside the gate.
+func (v *Vault) hashCodes(ctx context.Context, codes Codes, verifiable []CodeName) ([]CodeHash, error) {
+	if len(verifiable) == 0 {
+		return nil, nil
+	}
+	if v.gate != nil {
+		if err := v.gate.Enter(ctx); err != nil {
+			return nil, fmt.Errorf("envelope: vault: waiting to hash codes: %w", err)
+		}
+		defer v.gate.Leave()
+	}
+	out := make([]CodeHash, 0, len(verifiable))
+	for _, n := range verifiable {
+		c, _ := codes.Get(n)
+		h := CodeHash{Name: n, Params: v.hash, Salt: make([]byte, saltSize)}
+		if _, err := io.ReadFull(v.rand, h.Salt); err != nil {
+			return nil, fmt.Errorf("envelope: vault: reading random bytes: %w", err)
+		}
+		h.Hash = argon2.IDKey([]byte(c), h.Salt, h.Params.Time, h.Params.MemoryKiB, h.Params.Threads, hashSize)
+		out = append(out, h)
+	}
+	return out, nil
 }
 
 // Open decrypts the codes of productID from rec: for a resend, which seals
@@ -237,7 +271,8 @@ func (v *Vault) Open(ctx context.Context, productID string, rec *Record) (Codes,
 // Verify checks candidate against the slow hash of the named code. It
 // returns nil on a match, an error wrapping [ErrMismatch] otherwise, and
 // one wrapping [ErrNotFound] when the record keeps no hash of that code.
-// It needs no key.
+// It needs no key. It runs one slow hash outside any [Gate]: a service that
+// checks codes for untrusted callers bounds these calls as it bounds logins.
 func (r *Record) Verify(name CodeName, candidate Code) error {
 	if err := r.validate(); err != nil {
 		return err

@@ -350,3 +350,48 @@ func TestWriteFuzzParseRecordSeeds(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
 	}
 }
+
+// countingGate counts the hashes it lets through, or refuses them all.
+type countingGate struct {
+	refuse         error
+	enters, leaves int
+}
+
+func (g *countingGate) Enter(context.Context) error {
+	if g.refuse != nil {
+		return g.refuse
+	}
+	g.enters++
+	return nil
+}
+
+func (g *countingGate) Leave() { g.leaves++ }
+
+// TestVaultGate: Seal makes its slow hashes inside the config's Gate (one
+// Enter for all of them, none when no code is verifiable), and a refusal of
+// the gate is returned wrapped, with no record.
+func TestVaultGate(t *testing.T) {
+	t.Parallel()
+	k, err := OpenKeyFile(KeyFileConfig{Dir: t.TempDir()})
+	require.NoError(t, err)
+	g := &countingGate{}
+	v, err := NewVault(VaultConfig{KEK: k, Hash: testHash, Gate: g})
+	require.NoError(t, err)
+
+	rec, err := v.Seal(t.Context(), "prod-1", testCodes, DeviceSignature.Verifiable())
+	require.NoError(t, err)
+	assert.Len(t, rec.Hashes, len(DeviceSignature.Verifiable()))
+	assert.Equal(t, 1, g.enters)
+	assert.Equal(t, 1, g.leaves)
+
+	_, err = v.Seal(t.Context(), "prod-2", testCodes, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 1, g.enters, "nothing to hash, no slot taken")
+
+	full := errors.New("gate full")
+	g.refuse = full
+	rec, err = v.Seal(t.Context(), "prod-3", testCodes, DeviceSignature.Verifiable())
+	require.ErrorIs(t, err, full)
+	assert.Nil(t, rec)
+	assert.Equal(t, 1, g.leaves)
+}

@@ -53,7 +53,7 @@ func NewAuthenticator(t testing.TB, opts ...Option) *access.Authenticator {
 func Operator(t testing.TB, a *access.Authenticator, id, org string, enrolledAt time.Time, roles ...access.Role) (access.Operator, access.TOTPSecret) {
 	t.Helper()
 	op := access.Operator{ID: id, Username: id, Org: org, Units: []string{"main"}, Roles: roles}
-	op, err := a.SetPassword(op, Password)
+	op, err := a.SetPassword(t.Context(), op, Password)
 	require.NoError(t, err)
 	op, enr, err := a.EnrollTOTP(op)
 	require.NoError(t, err)

@@ -20,8 +20,8 @@ func TestOperatorLogsIn(t *testing.T) {
 	op, secret := accesstest.Operator(t, a, "rossi", "ACME", at, access.RoleRAO)
 	require.NoError(t, op.Validate(org))
 	later := at.Add(time.Minute)
-	_, err := a.Authenticate(op, accesstest.Password, accesstest.Code(t, secret, later), later)
+	_, err := a.Authenticate(t.Context(), op, accesstest.Password, accesstest.Code(t, secret, later), later)
 	assert.NoError(t, err)
-	_, err = a.Authenticate(op, accesstest.Password, accesstest.Code(t, secret, at), later)
+	_, err = a.Authenticate(t.Context(), op, accesstest.Password, accesstest.Code(t, secret, at), later)
 	assert.ErrorIs(t, err, access.ErrAuthentication, "the enrolment's code is used")
 }

@@ -77,6 +77,7 @@ var exitTable = [...]exitRow{
 	{registra.ErrInvalidInput, ExitRefused},
 	{registra.ErrConflict, ExitRefused},
 	{registra.ErrUnauthenticated, ExitRefused},
+	{registra.ErrBusy, ExitRefused},
 
 	// access.
 	{access.ErrInvalidInput, ExitRefused},

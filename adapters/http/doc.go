@@ -61,7 +61,9 @@
 // malformed or schema-violating body (unknown fields included) 400, a body
 // over the limit 413, a body that is not JSON 415, a missing, malformed or
 // expired token 401. This API never answers 422. Internal errors are logged
-// and answered with a fixed detail.
+// and answered with a fixed detail. A 503 (a follower of a cluster, a store
+// closing, or registra.ErrBusy: too many password and code hashes waiting,
+// registra.Config.SlowHashes) carries Retry-After and changed nothing.
 //
 // # The public listener
 //

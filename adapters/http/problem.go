@@ -120,6 +120,7 @@ var problemTable = [...]Problem{
 	{store.ErrClosed, http.StatusServiceUnavailable, "unavailable", "Service unavailable"},
 	{store.ErrLeaseLost, http.StatusServiceUnavailable, "unavailable", "Service unavailable"},
 	{recognition.ErrScannerUnavailable, http.StatusServiceUnavailable, "scanner-unavailable", "Antivirus scanner unavailable"},
+	{registra.ErrBusy, http.StatusServiceUnavailable, "busy", "Too many requests waiting"},
 
 	// The platform's own failures: never the caller's fault.
 	{ca.ErrSigning, http.StatusInternalServerError, "signing-failed", "Signing failed"},

@@ -2,14 +2,19 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	registra "github.com/registra-pki/registra"
+	"github.com/registra-pki/registra/access"
 	httpapi "github.com/registra-pki/registra/adapters/http"
 )
 
@@ -118,4 +123,45 @@ func TestRefusals(t *testing.T) {
 		e.clock.Advance(25 * time.Hour)
 		assertProblem(t, e.do(http.MethodGet, "/v1/sessions/current", clerk, nil), http.StatusUnauthorized, "session-expired")
 	})
+}
+
+// busyGate refuses every password hash with registra.ErrBusy while busy is
+// set, as the platform's own gate does when its queue is full.
+type busyGate struct{ busy atomic.Bool }
+
+func (g *busyGate) Enter(ctx context.Context) error {
+	if g.busy.Load() {
+		return fmt.Errorf("%w: test gate", registra.ErrBusy)
+	}
+	return ctx.Err()
+}
+
+func (g *busyGate) Leave() {}
+
+// TestBusy: a login refused because too many password hashes are waiting
+// is a 503 problem with Retry-After, and counts as no failed login.
+func TestBusy(t *testing.T) {
+	t.Parallel()
+	g := &busyGate{}
+	e := newEnvWith(t, nil, func(c *registra.Config) { c.Access.Gate = g })
+	const pw = "a long enough password 123"
+	r := e.do(http.MethodPost, "/v1/operators", e.admin, map[string]any{"org": demoOrg, "username": "ir1", "name": "Test IR",
+		"email": "ir1@registra.example", "roles": []string{"ir"}, "unit": demoUnit, "password": pw})
+	require.Equalf(t, http.StatusCreated, r.status, "%s", r.raw)
+	secret := r.body["totp"].(map[string]any)["secret"].(string)
+
+	g.busy.Store(true)
+	for range access.DefaultMaxFailures + 1 {
+		r = e.do(http.MethodPost, "/v1/sessions", "", map[string]string{"username": "ir1", "password": "wrong password, long enough", "otp": "000000"})
+		assertProblem(t, r, http.StatusServiceUnavailable, "busy")
+		assert.Equal(t, "1", r.header.Get("Retry-After"))
+	}
+	r = e.do(http.MethodPost, "/v1/enrolments", "", map[string]string{"username": "ir1", "password": pw, "otp": e.clock.code(t, secret)})
+	assertProblem(t, r, http.StatusServiceUnavailable, "busy")
+	g.busy.Store(false)
+
+	c := e.do(http.MethodPost, "/v1/enrolments", "", map[string]string{"username": "ir1", "password": pw, "otp": e.clock.code(t, secret)})
+	require.Equalf(t, http.StatusNoContent, c.status, "confirm: %s", c.raw)
+	e.clock.Advance(30 * time.Second)
+	e.login("ir1", pw, secret) // not locked by the refusals
 }

@@ -29,7 +29,10 @@ func register[I, O any](a *API, op huma.Operation, acc auth, h func(context.Cont
 	if op.MaxBodyBytes == 0 {
 		op.MaxBodyBytes = a.cfg.MaxBodyBytes + 1 // huma refuses a body that reaches the limit
 	}
-	op.Errors = append(op.Errors, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
+	// 503: a follower of a cluster, a store being closed, or too many
+	// password and code hashes waiting (registra.ErrBusy); Retry-After says
+	// when to try again.
+	op.Errors = append(op.Errors, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable)
 	huma.Register(a.api, op, h)
 }
 
@@ -38,8 +41,13 @@ func register[I, O any](a *API, op huma.Operation, acc auth, h func(context.Cont
 func (a *API) fail(ctx context.Context, err error) error {
 	p, m := newProblem(err)
 	a.logFailure(ctx, p, err)
-	if p.Status == http.StatusUnauthorized {
+	switch p.Status {
+	case http.StatusUnauthorized:
 		return huma.ErrorWithHeaders(m, http.Header{"WWW-Authenticate": {`Bearer realm="registra"`}})
+	case http.StatusServiceUnavailable:
+		// RFC 9110 §10.2.3: the refusal is temporary; a second is enough
+		// for a queue of slow hashes or a leader election to move on.
+		return huma.ErrorWithHeaders(m, http.Header{"Retry-After": {"1"}})
 	}
 	return m
 }

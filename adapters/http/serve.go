@@ -87,8 +87,10 @@ func Serve(ctx context.Context, cfg ServerConfig) error {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	p := cfg.Platform
-	if err := reg.Register(p.CRLMetrics()); err != nil {
-		return err
+	for _, c := range []prometheus.Collector{p.CRLMetrics(), p.HashMetrics()} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
 	}
 	ac := cfg.APIConfig
 	if ac.Platform == nil {

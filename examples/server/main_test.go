@@ -114,7 +114,9 @@ func TestEndToEnd(t *testing.T) {
 
 	// Health and metrics on the public listener.
 	assert.Equal(t, "ok\n", string(s.public("/healthz")))
-	assert.Contains(t, string(s.public("/metrics")), "registra_http_requests_total")
+	metrics := string(s.public("/metrics"))
+	assert.Contains(t, metrics, "registra_http_requests_total")
+	assert.Contains(t, metrics, "registra_slow_hashes_waiting 0")
 
 	// A graceful stop and a restart reuse the data directory.
 	s.stop()

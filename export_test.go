@@ -1,0 +1,17 @@
+package registra
+
+// FillHashGate takes every slot of p's gate of slow hashes and fills its
+// queue, so that the next hash is refused with ErrBusy; release undoes it.
+func FillHashGate(p *Platform) (release func()) {
+	g := p.hashes
+	for range cap(g.slots) {
+		g.slots <- struct{}{}
+	}
+	g.waiting.Add(g.maxWait)
+	return func() {
+		g.waiting.Add(-g.maxWait)
+		for range cap(g.slots) {
+			g.Leave()
+		}
+	}
+}

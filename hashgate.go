@@ -1,0 +1,107 @@
+package registra
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/registra-pki/registra/access"
+	"github.com/registra-pki/registra/envelope"
+)
+
+// HashQueuePerSlot is how many slow hashes may wait for each one that runs
+// ([Config.SlowHashes]); one more is refused with [ErrBusy]. At the default
+// cost of about a tenth of a second per hash, a full queue drains in a few
+// seconds.
+const HashQueuePerSlot = 32
+
+// hashGate bounds the slow hashes (Argon2id) of the platform: operators'
+// passwords at login and when set, and the activation codes of every
+// issuance. Each hash holds its memory while it runs (64 MiB at the default
+// parameters), so that without a bound a flood of concurrent logins, even
+// for unknown usernames, would exhaust the machine's memory; and hashes are
+// bound by the CPUs anyway, so that running more of them at once than there
+// are CPUs makes none finish sooner. Waiting hashes are served in order
+// (Go's channel senders queue first in, first out); a caller whose context
+// ends stops waiting; past the queue's bound a hash is refused at once with
+// [ErrBusy], so that the HTTP API answers 503 instead of holding the request.
+type hashGate struct {
+	slots   chan struct{}
+	maxWait int64
+	waiting atomic.Int64
+	refused atomic.Uint64
+}
+
+var (
+	_ access.Gate   = (*hashGate)(nil)
+	_ envelope.Gate = (*hashGate)(nil)
+)
+
+// newHashGate returns a gate that runs n hashes at once (GOMAXPROCS when n
+// is zero) and queues HashQueuePerSlot more per slot.
+func newHashGate(n int) *hashGate {
+	if n == 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	return &hashGate{slots: make(chan struct{}, n), maxWait: int64(n) * HashQueuePerSlot}
+}
+
+// Enter implements access.Gate and envelope.Gate.
+func (g *hashGate) Enter(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case g.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if g.waiting.Add(1) > g.maxWait {
+		g.waiting.Add(-1)
+		g.refused.Add(1)
+		return fmt.Errorf("%w: %d password and code hashes are running and %d waiting", ErrBusy, cap(g.slots), g.maxWait)
+	}
+	defer g.waiting.Add(-1)
+	select {
+	case g.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Leave implements access.Gate and envelope.Gate.
+func (g *hashGate) Leave() { <-g.slots }
+
+// hashGateMetrics exports a gate's state to Prometheus.
+type hashGateMetrics struct {
+	g                         *hashGate
+	running, waiting, refused *prometheus.Desc
+}
+
+func (m *hashGateMetrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- m.running
+	ch <- m.waiting
+	ch <- m.refused
+}
+
+func (m *hashGateMetrics) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(m.running, prometheus.GaugeValue, float64(len(m.g.slots)))
+	ch <- prometheus.MustNewConstMetric(m.waiting, prometheus.GaugeValue, float64(m.g.waiting.Load()))
+	ch <- prometheus.MustNewConstMetric(m.refused, prometheus.CounterValue, float64(m.g.refused.Load()))
+}
+
+// HashMetrics returns the Prometheus collector of the platform's slow hashes
+// ([Config.SlowHashes]): registra_slow_hashes_running and
+// registra_slow_hashes_waiting (gauges), and
+// registra_slow_hashes_refused_total (the hashes refused with [ErrBusy]).
+func (p *Platform) HashMetrics() prometheus.Collector {
+	return &hashGateMetrics{g: p.hashes,
+		running: prometheus.NewDesc("registra_slow_hashes_running", "Password and code hashes running.", nil, nil),
+		waiting: prometheus.NewDesc("registra_slow_hashes_waiting", "Password and code hashes waiting for a slot.", nil, nil),
+		refused: prometheus.NewDesc("registra_slow_hashes_refused_total", "Password and code hashes refused because too many were waiting.", nil, nil),
+	}
+}

@@ -325,10 +325,11 @@ func TestExpiredSessionsCleanedUp(t *testing.T) {
 }
 
 // TestSlowHashesBusy: when every slot of the slow hashes is taken and the
-// queue is full, a login, a TOTP confirmation, a new operator and an
-// issuance are refused with ErrBusy, and none of them changes anything: no
-// failure counts towards a lockout, no audit event, the order still waits
-// for issuance. Once the hashes move on, the same requests succeed.
+// queue is full, a login, a TOTP confirmation and a new operator are
+// refused with ErrBusy, and an issuance waits until its context ends; none
+// of them changes anything: no failure counts towards a lockout, no audit
+// event, the order still waits for issuance. Once the hashes move on, the
+// same requests succeed.
 func TestSlowHashesBusy(t *testing.T) {
 	t.Parallel()
 	env := openEnv(t, withConfig(func(c *registra.Config) { c.SlowHashes = 1 }))
@@ -354,8 +355,12 @@ func TestSlowHashesBusy(t *testing.T) {
 	_, _, err = env.P.CreateOperator(ctx, master.Actor, registra.OperatorInput{Username: "busy.ir", Name: "Busy IR",
 		TaxCode: "BNCNNA80A41H501R", Roles: []access.Role{access.RoleIR}, Unit: "main", Password: accesstest.Password})
 	require.ErrorIs(t, err, registra.ErrBusy)
-	_, err = env.P.Issue(ctx, rao.Actor, o.ID, registra.IssueInput{Passphrase: registra.PassphraseChoice{UseTaxCode: true}})
-	require.ErrorIs(t, err, registra.ErrBusy)
+	// An issuance is not refused: its codes' hashes wait for a slot, here
+	// until its context ends.
+	waiting, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	_, err = env.P.Issue(waiting, rao.Actor, o.ID, registra.IssueInput{Passphrase: registra.PassphraseChoice{UseTaxCode: true}})
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded)
 	release()
 
 	assert.Len(t, allEvents(t, env), events, "a busy refusal is not audited")

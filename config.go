@@ -93,11 +93,13 @@ type Config struct {
 	// means envelope's default.
 	VaultHash envelope.HashParams
 	// SlowHashes is how many Argon2id hashes (operators' passwords,
-	// activation codes) run at once; more wait, up to [HashQueuePerSlot]
-	// per slot, and the rest are refused with [ErrBusy]. Each holds its
+	// activation codes) run at once; more wait in order. Each holds its
 	// memory while it runs (Access.Password.Memory, VaultHash.MemoryKiB:
-	// 64 MiB by default), so this bounds their memory. Zero means
-	// GOMAXPROCS. Access.Gate, when set, replaces the bound for passwords.
+	// 64 MiB by default), so this bounds their memory. A password hash
+	// (login, TOTP confirmation, new operator) that would wait behind more
+	// than [HashQueuePerSlot] per slot is refused with [ErrBusy]; the hashes
+	// of an issuance wait until their context ends. Zero means GOMAXPROCS.
+	// Access.Gate, when set, replaces the bound for passwords.
 	SlowHashes int
 	// Mailer delivers envelopes to holders (adapters/mail). Nil means no
 	// delivery: envelopes are only stored.

@@ -33,8 +33,8 @@ var (
 	// ErrUnauthenticated: the credentials or the session were refused.
 	ErrUnauthenticated = errors.New("registra: unauthenticated")
 	// ErrBusy: too many requests are already waiting for the same scarce
-	// resource (the slow hashes of passwords and codes, [Config.SlowHashes]);
-	// nothing was done, and the request may be sent again later.
+	// resource (the slow hashes of passwords, [Config.SlowHashes]); the
+	// request changed nothing, and may be sent again later.
 	ErrBusy = errors.New("registra: busy")
 )
 

@@ -26,8 +26,9 @@ const HashQueuePerSlot = 32
 // bound by the CPUs anyway, so that running more of them at once than there
 // are CPUs makes none finish sooner. Waiting hashes are served in order
 // (Go's channel senders queue first in, first out); a caller whose context
-// ends stops waiting; past the queue's bound a hash is refused at once with
-// [ErrBusy], so that the HTTP API answers 503 instead of holding the request.
+// ends stops waiting; past the queue's bound a password hash is refused at
+// once with [ErrBusy], so that the HTTP API answers 503 instead of holding
+// the request (the hashes of issuances wait instead: vaultGate).
 type hashGate struct {
 	slots   chan struct{}
 	maxWait int64
@@ -37,7 +38,7 @@ type hashGate struct {
 
 var (
 	_ access.Gate   = (*hashGate)(nil)
-	_ envelope.Gate = (*hashGate)(nil)
+	_ envelope.Gate = vaultGate{}
 )
 
 // newHashGate returns a gate that runs n hashes at once (GOMAXPROCS when n
@@ -49,8 +50,23 @@ func newHashGate(n int) *hashGate {
 	return &hashGate{slots: make(chan struct{}, n), maxWait: int64(n) * HashQueuePerSlot}
 }
 
-// Enter implements access.Gate and envelope.Gate.
-func (g *hashGate) Enter(ctx context.Context) error {
+// Enter implements access.Gate: past the queue's bound it refuses with
+// ErrBusy.
+func (g *hashGate) Enter(ctx context.Context) error { return g.enter(ctx, true) }
+
+// vaultGate is the gate as the code vault sees it. Its hashes belong to
+// issuances: calls of authenticated RAOs, refused only once the intent is
+// committed and the key made, so that a refusal would waste both, and
+// which a flood of anonymous logins must not starve. They wait for a slot
+// however long the queue, until their context ends.
+type vaultGate struct{ *hashGate }
+
+// Enter implements envelope.Gate.
+func (g vaultGate) Enter(ctx context.Context) error { return g.enter(ctx, false) }
+
+// enter waits for a slot; bounded refuses a caller that would wait beyond
+// maxWait others.
+func (g *hashGate) enter(ctx context.Context, bounded bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -59,7 +75,7 @@ func (g *hashGate) Enter(ctx context.Context) error {
 		return nil
 	default:
 	}
-	if g.waiting.Add(1) > g.maxWait {
+	if n := g.waiting.Add(1); bounded && n > g.maxWait {
 		g.waiting.Add(-1)
 		g.refused.Add(1)
 		return fmt.Errorf("%w: %d password and code hashes are running and %d waiting", ErrBusy, cap(g.slots), g.maxWait)
@@ -73,7 +89,7 @@ func (g *hashGate) Enter(ctx context.Context) error {
 	}
 }
 
-// Leave implements access.Gate and envelope.Gate.
+// Leave implements access.Gate and envelope.Gate (through vaultGate).
 func (g *hashGate) Leave() { <-g.slots }
 
 // hashGateMetrics exports a gate's state to Prometheus.

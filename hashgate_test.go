@@ -95,6 +95,21 @@ registra_slow_hashes_waiting 32
 		assert.Zero(t, g.waiting.Load())
 		assert.Empty(t, g.slots)
 
+		// The vault's hashes wait however long the queue is.
+		require.NoError(t, g.Enter(t.Context()))
+		g.waiting.Add(g.maxWait)
+		vault := make(chan error, 1)
+		go func() { vault <- vaultGate{g}.Enter(t.Context()) }()
+		synctest.Wait()
+		assert.EqualValues(t, g.maxWait+1, g.waiting.Load())
+		require.ErrorIs(t, g.Enter(t.Context()), ErrBusy)
+		g.waiting.Add(-g.maxWait)
+		g.Leave()
+		synctest.Wait()
+		require.NoError(t, <-vault)
+		g.Leave()
+		assert.Zero(t, g.waiting.Load())
+
 		// A context already ended does not take a free slot.
 		done, stop := context.WithCancel(t.Context())
 		stop()

@@ -153,7 +153,7 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 		return nil, &Error{Op: "open", Err: err}
 	}
 	p.kek = kf
-	if p.vault, err = envelope.NewVault(envelope.VaultConfig{KEK: kf, Hash: cfg.VaultHash, Gate: p.hashes, Logger: p.log}); err != nil {
+	if p.vault, err = envelope.NewVault(envelope.VaultConfig{KEK: kf, Hash: cfg.VaultHash, Gate: vaultGate{p.hashes}, Logger: p.log}); err != nil {
 		return nil, &Error{Op: "open", Err: err}
 	}
 	if p.cms, err = envelope.NewCMS(cfg.CMS); err != nil {

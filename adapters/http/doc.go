@@ -62,7 +62,7 @@
 // over the limit 413, a body that is not JSON 415, a missing, malformed or
 // expired token 401. This API never answers 422. Internal errors are logged
 // and answered with a fixed detail. A 503 (a follower of a cluster, a store
-// closing, or registra.ErrBusy: too many password and code hashes waiting,
+// closing, or registra.ErrBusy: too many password hashes waiting,
 // registra.Config.SlowHashes) carries Retry-After and changed nothing.
 //
 // # The public listener

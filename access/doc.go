@@ -48,7 +48,10 @@
 // refuses a code whose step was already used, and locks the account after
 // repeated failures. [Authenticator.Authenticate] returns the operator record
 // to persist whether the attempt succeeded or not. Sessions are opaque random
-// tokens of which only a SHA-256 hash is kept.
+// tokens of which only a SHA-256 hash is kept. Every hash and verification
+// an [Authenticator] makes goes through the config's [Gate], which bounds how
+// many run at once (each holds its 64 MiB); a refusal of the gate changes
+// nothing and counts as no failure.
 //
 // Secrets ([Password], [TOTPSecret], [Passcode], [SessionToken],
 // [ProvisioningURI], [PasswordHash]) are named types that print and log as

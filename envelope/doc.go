@@ -18,7 +18,8 @@
 // A [Vault] turns codes into a [Record] for the store: AES-256-GCM under a
 // key-encryption key ([KEK]: a 0600 [KeyFile] by default, an HSM key with
 // the HSM adapter), with the product ID as associated data. Verifiable
-// codes (PIN, emergency code) are also kept as Argon2id hashes, checked by
+// codes (PIN, emergency code) are also kept as Argon2id hashes, made inside
+// the config's [Gate] (a bound on the hashes running at once) and checked by
 // [Record.Verify] without any key. A resend opens the record and seals the
 // same codes under the new passphrase; nothing else reads them back.
 //

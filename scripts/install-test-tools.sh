@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the foreign tools the test suite drives (openssl, SoftHSM2, qpdf,
-# poppler, ClamAV, oathtool, xmlsec1) when any of them is missing.
+# poppler, ClamAV, oathtool, xmlsec1, and curl and jq for the README's quick
+# start) when any of them is missing.
 # Needs root or password-less sudo for apt-get; otherwise it says what to install.
 set -euo pipefail
 
@@ -15,6 +16,8 @@ declare -A need=(
   [sigtool]=clamav
   [oathtool]=oathtool
   [xmlsec1]=xmlsec1
+  [curl]=curl
+  [jq]=jq
 )
 
 missing=()

@@ -97,8 +97,9 @@ type Config struct {
 	// memory while it runs (Access.Password.Memory, VaultHash.MemoryKiB:
 	// 64 MiB by default), so this bounds their memory. A password hash
 	// (login, TOTP confirmation, new operator) that would wait behind more
-	// than [HashQueuePerSlot] per slot is refused with [ErrBusy]; the hashes
-	// of an issuance wait until their context ends. Zero means GOMAXPROCS.
+	// than [HashQueuePerSlot] other password hashes per slot is refused with
+	// [ErrBusy]; the hashes of an issuance wait until their context ends,
+	// and do not count towards that bound. Zero means GOMAXPROCS.
 	// Access.Gate, when set, replaces the bound for passwords.
 	SlowHashes int
 	// Mailer delivers envelopes to holders (adapters/mail). Nil means no

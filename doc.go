@@ -35,9 +35,10 @@
 // 64 MiB each at the default cost. No more of them run at once than
 // [Config.SlowHashes] (the number of CPUs by default), so that a flood of
 // logins cannot exhaust the machine's memory; the others wait in order. A
-// password hash that would wait behind [HashQueuePerSlot] others per slot is
-// refused with [ErrBusy] without changing anything (no failed login counts,
-// no audit event); the hashes of an issuance always wait their turn. 64
+// password hash that would wait behind [HashQueuePerSlot] other password
+// hashes per slot is refused with [ErrBusy] without changing anything (no
+// failed login counts, no audit event); the hashes of an issuance always
+// wait their turn. 64
 // logins at once peak at about 0.3 GiB of memory instead of 4 GiB
 // (BENCHMARKS.md).
 //

@@ -7,9 +7,9 @@ func FillHashGate(p *Platform) (release func()) {
 	for range cap(g.slots) {
 		g.slots <- struct{}{}
 	}
-	g.waiting.Add(g.maxWait)
+	g.bounded.Add(g.maxWait)
 	return func() {
-		g.waiting.Add(-g.maxWait)
+		g.bounded.Add(-g.maxWait)
 		for range cap(g.slots) {
 			g.Leave()
 		}

@@ -12,8 +12,8 @@ import (
 	"github.com/registra-pki/registra/envelope"
 )
 
-// HashQueuePerSlot is how many slow hashes may wait for each one that runs
-// ([Config.SlowHashes]); one more is refused with [ErrBusy]. At the default
+// HashQueuePerSlot is how many password hashes may wait for each slow hash
+// that runs ([Config.SlowHashes]); one more is refused with [ErrBusy]. At the default
 // cost of about a tenth of a second per hash, a full queue drains in a few
 // seconds.
 const HashQueuePerSlot = 32
@@ -32,7 +32,8 @@ const HashQueuePerSlot = 32
 type hashGate struct {
 	slots   chan struct{}
 	maxWait int64
-	waiting atomic.Int64
+	waiting atomic.Int64 // every hash waiting for a slot
+	bounded atomic.Int64 // the password hashes among them
 	refused atomic.Uint64
 }
 
@@ -64,8 +65,9 @@ type vaultGate struct{ *hashGate }
 // Enter implements envelope.Gate.
 func (g vaultGate) Enter(ctx context.Context) error { return g.enter(ctx, false) }
 
-// enter waits for a slot; bounded refuses a caller that would wait beyond
-// maxWait others.
+// enter waits for a slot; bounded refuses a caller that would wait behind
+// maxWait other bounded ones. Only those count: the issuances waiting do
+// not make logins refused, they only make them wait longer.
 func (g *hashGate) enter(ctx context.Context, bounded bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -75,11 +77,15 @@ func (g *hashGate) enter(ctx context.Context, bounded bool) error {
 		return nil
 	default:
 	}
-	if n := g.waiting.Add(1); bounded && n > g.maxWait {
-		g.waiting.Add(-1)
-		g.refused.Add(1)
-		return fmt.Errorf("%w: %d password and code hashes are running and %d waiting", ErrBusy, cap(g.slots), g.maxWait)
+	if bounded {
+		if g.bounded.Add(1) > g.maxWait {
+			g.bounded.Add(-1)
+			g.refused.Add(1)
+			return fmt.Errorf("%w: %d password and code hashes are running and %d password hashes waiting", ErrBusy, cap(g.slots), g.maxWait)
+		}
+		defer g.bounded.Add(-1)
 	}
+	g.waiting.Add(1)
 	defer g.waiting.Add(-1)
 	select {
 	case g.slots <- struct{}{}:

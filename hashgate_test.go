@@ -67,7 +67,7 @@ func TestHashGateQueue(t *testing.T) {
 
 		err := g.Enter(t.Context())
 		require.ErrorIs(t, err, ErrBusy)
-		assert.Contains(t, err.Error(), "1 password and code hashes are running and 32 waiting")
+		assert.Contains(t, err.Error(), "1 password and code hashes are running and 32 password hashes waiting")
 		require.NoError(t, testutil.CollectAndCompare(m.HashMetrics(), strings.NewReader(`
 # HELP registra_slow_hashes_refused_total Password and code hashes refused because too many were waiting.
 # TYPE registra_slow_hashes_refused_total counter
@@ -84,6 +84,7 @@ registra_slow_hashes_waiting 32
 		synctest.Wait()
 		require.ErrorIs(t, <-entered, context.Canceled)
 		assert.EqualValues(t, HashQueuePerSlot-1, g.waiting.Load())
+		assert.EqualValues(t, HashQueuePerSlot-1, g.bounded.Load())
 
 		// The slot passes to the waiters one at a time.
 		for range HashQueuePerSlot - 1 {
@@ -95,20 +96,34 @@ registra_slow_hashes_waiting 32
 		assert.Zero(t, g.waiting.Load())
 		assert.Empty(t, g.slots)
 
-		// The vault's hashes wait however long the queue is.
+		// The vault's hashes wait however long the queue of password
+		// hashes is, and do not count towards its bound: however many
+		// wait, a password hash still queues.
 		require.NoError(t, g.Enter(t.Context()))
-		g.waiting.Add(g.maxWait)
-		vault := make(chan error, 1)
-		go func() { vault <- vaultGate{g}.Enter(t.Context()) }()
+		g.bounded.Add(g.maxWait)
+		vault := make(chan error, 2*HashQueuePerSlot)
+		for range 2 * HashQueuePerSlot {
+			go func() { vault <- vaultGate{g}.Enter(t.Context()) }()
+		}
 		synctest.Wait()
-		assert.EqualValues(t, g.maxWait+1, g.waiting.Load())
+		assert.EqualValues(t, 2*HashQueuePerSlot, g.waiting.Load())
 		require.ErrorIs(t, g.Enter(t.Context()), ErrBusy)
-		g.waiting.Add(-g.maxWait)
-		g.Leave()
+		g.bounded.Add(-g.maxWait)
+		login := make(chan error, 1)
+		go func() { login <- g.Enter(t.Context()) }()
 		synctest.Wait()
-		require.NoError(t, <-vault)
+		assert.EqualValues(t, 2*HashQueuePerSlot+1, g.waiting.Load())
+		for range 2*HashQueuePerSlot + 1 {
+			g.Leave()
+			synctest.Wait()
+		}
+		for range 2 * HashQueuePerSlot {
+			require.NoError(t, <-vault)
+		}
+		require.NoError(t, <-login)
 		g.Leave()
 		assert.Zero(t, g.waiting.Load())
+		assert.Zero(t, g.bounded.Load())
 
 		// A context already ended does not take a free slot.
 		done, stop := context.WithCancel(t.Context())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -377,4 +378,98 @@ func TestSlowHashesBusy(t *testing.T) {
 	pr, err := env.P.Issue(ctx, rao.Actor, o.ID, registra.IssueInput{Passphrase: registra.PassphraseChoice{UseTaxCode: true}})
 	require.NoError(t, err)
 	assert.Equal(t, lifecycle.StatusActive, pr.Status)
+}
+
+// TestOperatorPasswords: a master RAO resets a forgotten password in their
+// organisation (not an admin's, not another organisation's), which clears a
+// lock and ends the operator's sessions; an operator changes their own
+// password after giving the current one, whose wrong guesses count towards
+// the lockout. Refusals change nothing; every change is audited without the
+// password.
+func TestOperatorPasswords(t *testing.T) {
+	t.Parallel()
+	env := openEnv(t)
+	ctx := context.Background()
+	master, op, rao := env.User(orgA, access.RoleMasterRAO), env.User(orgA, access.RoleOperator), env.User(orgA, access.RoleRAO)
+	foreign := env.User(orgB, access.RoleMasterRAO)
+	const fresh access.Password = "a brand new password 456"
+	login := func(u testUser, pw access.Password) error {
+		env.Advance(30 * time.Second)
+		_, err := env.P.Login(ctx, u.Username, pw, accesstest.Code(t, u.Secret, env.Now()))
+		return err
+	}
+
+	refusals := []struct {
+		name  string
+		actor registra.Actor
+		id    string
+		pw    access.Password
+		want  error
+	}{
+		{"another organisation", foreign.Actor, rao.Username, fresh, registra.ErrNotFound},
+		{"without the permission", op.Actor, rao.Username, fresh, registra.ErrPermission},
+		{"an admin, by a master RAO", master.Actor, env.Admin.Username, fresh, registra.ErrPermission},
+		{"against the policy", master.Actor, rao.Username, "short", registra.ErrInvalidInput},
+		{"an unknown operator", master.Actor, "nobody", fresh, registra.ErrNotFound},
+	}
+	for _, tc := range refusals {
+		err := env.P.ResetOperatorPassword(ctx, tc.actor, tc.id, tc.pw)
+		require.ErrorIs(t, err, tc.want, tc.name)
+	}
+	_, err := env.P.Authenticate(ctx, rao.Session.Token.Reveal())
+	require.NoError(t, err, "refusals end no session")
+	require.NoError(t, login(rao, accesstest.Password), "refusals change no password")
+
+	// Reset: the lock is cleared, the sessions end, the old password is gone.
+	for range access.DefaultMaxFailures {
+		_, err = env.P.Login(ctx, rao.Username, "wrong password, long enough", "000000")
+		require.ErrorIs(t, err, registra.ErrUnauthenticated)
+	}
+	require.ErrorIs(t, login(rao, accesstest.Password), access.ErrLocked)
+	require.NoError(t, env.P.ResetOperatorPassword(ctx, master.Actor, rao.Username, fresh))
+	_, err = env.P.Authenticate(ctx, rao.Session.Token.Reveal())
+	require.ErrorIs(t, err, registra.ErrUnauthenticated, "the reset ends the operator's sessions")
+	require.ErrorIs(t, login(rao, accesstest.Password), registra.ErrUnauthenticated)
+	require.NoError(t, login(rao, fresh), "the lock is cleared, the TOTP enrolment kept")
+	e, d := lastEvent(t, env, master.Username)
+	assert.Equal(t, "operator.reset_password", e.Action)
+	assert.Equal(t, rao.Username, e.Subject)
+	assert.Equal(t, "done", d["outcome"])
+	assert.NotContains(t, e.Details, string(fresh))
+
+	// Change: the current password first.
+	s, err := env.P.Login(ctx, op.Username, accesstest.Password, accesstest.Code(t, op.Secret, env.Now()))
+	require.NoError(t, err)
+	err = env.P.ChangePassword(ctx, s.Actor, "not my password at all", fresh)
+	require.ErrorIs(t, err, registra.ErrUnauthenticated)
+	e, d = lastEvent(t, env, op.Username)
+	assert.Equal(t, "operator.change_password", e.Action)
+	assert.Equal(t, "refused", d["outcome"])
+	err = env.P.ChangePassword(ctx, s.Actor, accesstest.Password, "short")
+	require.ErrorIs(t, err, registra.ErrInvalidInput)
+	_, err = env.P.Authenticate(ctx, s.Token.Reveal())
+	require.NoError(t, err, "refusals end no session")
+
+	require.NoError(t, env.P.ChangePassword(ctx, s.Actor, accesstest.Password, fresh))
+	_, err = env.P.Authenticate(ctx, s.Token.Reveal())
+	require.ErrorIs(t, err, registra.ErrUnauthenticated, "every session ends, the caller's too")
+	require.ErrorIs(t, login(op, accesstest.Password), registra.ErrUnauthenticated)
+	require.NoError(t, login(op, fresh))
+	e, d = lastEvent(t, env, op.Username)
+	assert.Equal(t, "session.login", e.Action)
+	events := allEvents(t, env)
+	var changed bool
+	for _, ev := range events {
+		changed = changed || (ev.Action == "operator.change_password" && strings.Contains(ev.Details, `"done"`))
+		assert.NotContains(t, ev.Details, string(fresh))
+	}
+	assert.True(t, changed, "the change is audited")
+
+	// Wrong current passwords count towards the lockout.
+	s, err = env.P.Login(ctx, op.Username, fresh, accesstest.Code(t, op.Secret, env.Now().Add(30*time.Second)))
+	require.NoError(t, err)
+	for range access.DefaultMaxFailures {
+		require.ErrorIs(t, env.P.ChangePassword(ctx, s.Actor, "not my password at all", "yet another password 789"), registra.ErrUnauthenticated)
+	}
+	require.ErrorIs(t, login(op, fresh), access.ErrLocked)
 }

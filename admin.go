@@ -555,6 +555,96 @@ func (p *Platform) ResetOperatorTOTP(ctx context.Context, a Actor, id string) (E
 	return enr, nil
 }
 
+// ResetOperatorPassword sets a new password for an operator who forgot
+// theirs (master RAOs in their organisation, admins anywhere, as for
+// [Platform.UpdateOperator]): the password policy applies, failures and any
+// lock are cleared, the operator's sessions end, and the reset is audited
+// (the password never is). The TOTP enrolment stays: the operator logs in
+// with the new password and their authenticator app.
+func (p *Platform) ResetOperatorPassword(ctx context.Context, a Actor, id string, pw access.Password) error {
+	snap, err := p.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	defer snap.Close()
+	_, aop, err := p.actor(snap, a)
+	if err != nil {
+		return err
+	}
+	sop, target, err := p.lookupOperator(ctx, snap, aop, id, "operator.reset_password")
+	if err != nil {
+		return err
+	}
+	if err := access.AuthorizeOperatorChange(aop, target); err != nil {
+		return p.refuse(ctx, "operator.reset_password", aop.Org, aop.ID, id, err)
+	}
+	return p.setPassword(ctx, snap, aop.ID, sop, target, pw, "operator.reset_password")
+}
+
+// ChangePassword changes the acting operator's own password, after checking
+// the current one (a wrong one counts towards the lockout, as at login).
+// Every session of the operator ends, the caller's too: the operator logs in
+// again with the new password.
+func (p *Platform) ChangePassword(ctx context.Context, a Actor, current, next access.Password) error {
+	snap, err := p.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	defer snap.Close()
+	sop, aop, err := p.actor(snap, a)
+	if err != nil {
+		return err
+	}
+	prev, old, _, err := p.credentials(ctx, snap, aop.ID)
+	if err != nil {
+		return wrap("operator.change_password", err)
+	}
+	aop.Credentials = old
+	now := p.clock()
+	checked, err := p.auth.CheckPassword(ctx, aop, current, now)
+	if checked.ID == "" {
+		return wrap("operator.change_password", err) // the hash did not run
+	}
+	if err != nil {
+		put, perr := p.putCredentials(ctx, sop.OrgID, aop.ID, prev, old, checked.Credentials)
+		if perr != nil {
+			return wrap("operator.change_password", perr)
+		}
+		if _, aerr := p.apply(ctx, "operator.change_password", put, auditEvent(sop.OrgID, aop.ID, "operator.change_password",
+			aop.ID, now, auditDetails{Outcome: outcomeRefused, Rule: "credentials refused"})); aerr != nil {
+			return aerr
+		}
+		return wrap("operator.change_password", err)
+	}
+	return p.setPassword(ctx, snap, aop.ID, sop, checked, next, "operator.change_password")
+}
+
+// setPassword hashes pw as target's new password and commits it with the
+// end of target's sessions and an audit event of actor.
+func (p *Platform) setPassword(ctx context.Context, snap store.Snapshot, actor string, sop store.Operator, target access.Operator,
+	pw access.Password, op string) error {
+	prev, old, _, err := p.credentials(ctx, snap, sop.ID)
+	if err != nil {
+		return wrap(op, err)
+	}
+	target.Credentials = old // SetPassword replaces the hash and clears failures and lock
+	target, err = p.auth.SetPassword(ctx, target, pw)
+	if err != nil {
+		return wrap(op, err)
+	}
+	put, err := p.putCredentials(ctx, sop.OrgID, sop.ID, prev, old, target.Credentials)
+	if err != nil {
+		return wrap(op, err)
+	}
+	end, err := endSessions(snap, sop.ID)
+	if err != nil {
+		return wrap(op, err)
+	}
+	cmds := append([]store.Command{put, auditEvent(sop.OrgID, actor, op, sop.ID, p.clock(), auditDetails{Outcome: outcomeDone})}, end...)
+	_, err = p.apply(ctx, op, cmds...)
+	return err
+}
+
 // Operators lists an organisation's operators, sorted by ID: master RAOs
 // their own organisation's, admins any.
 func (p *Platform) Operators(ctx context.Context, a Actor, org string) ([]Operator, error) {

@@ -195,6 +195,15 @@ type EnrolmentOutput struct {
 }
 
 // ConfirmEnrolmentInput confirms a TOTP enrolment.
+// ResetPasswordInput is the body of POST /v1/operators/{id}/password-reset.
+type ResetPasswordInput struct {
+	ID   string `path:"id" maxLength:"64"`
+	Body struct {
+		Password string `json:"password" minLength:"1" maxLength:"1024" doc:"The operator's new password, under the password policy."`
+	}
+}
+
+// ConfirmEnrolmentInput is the body of POST /v1/enrolments.
 type ConfirmEnrolmentInput struct {
 	Body struct {
 		Username string `json:"username" minLength:"1" maxLength:"64"`
@@ -299,6 +308,15 @@ func (a *API) routesAdmin() {
 				return nil, a.fail(ctx, err)
 			}
 			return &EnrolmentOutput{Body: enrolmentView(enr)}, nil
+		})
+	register(a, huma.Operation{OperationID: "reset-operator-password", Method: http.MethodPost, Path: "/v1/operators/{id}/password-reset",
+		Summary: "Set a new password for an operator who forgot theirs", Description: "Clears failures and any lock and ends the operator's sessions; the TOTP enrolment stays.",
+		Tags: tags, DefaultStatus: http.StatusNoContent},
+		secure, func(ctx context.Context, in *ResetPasswordInput) (*struct{}, error) {
+			if err := a.p.ResetOperatorPassword(ctx, actorFrom(ctx), in.ID, access.Password(in.Body.Password)); err != nil {
+				return nil, a.fail(ctx, err)
+			}
+			return nil, nil
 		})
 	register(a, huma.Operation{OperationID: "confirm-enrolment", Method: http.MethodPost, Path: "/v1/enrolments",
 		Summary: "Confirm a TOTP enrolment", Description: "A new operator (or one whose enrolment was reset) confirms the enrolment with the password and a code, before logging in.",

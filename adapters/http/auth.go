@@ -95,6 +95,14 @@ func actorView(a registra.Actor) ActorView {
 	return v
 }
 
+// ChangePasswordInput is the body of PUT /v1/sessions/current/password.
+type ChangePasswordInput struct {
+	Body struct {
+		CurrentPassword string `json:"current_password" minLength:"1" maxLength:"1024" doc:"The operator's password now."`
+		NewPassword     string `json:"new_password" minLength:"1" maxLength:"1024" doc:"The new password, under the password policy."`
+	}
+}
+
 // MeOutput is the caller's identity.
 type MeOutput struct {
 	Body ActorView
@@ -130,6 +138,20 @@ func (a *API) routesSessions() {
 	}, secure, func(ctx context.Context, _ *struct{}) (*struct{}, error) {
 		token, _ := ctx.Value(tokenKey{}).(string)
 		if err := a.p.Logout(ctx, token); err != nil {
+			return nil, a.fail(ctx, err)
+		}
+		return nil, nil
+	})
+	register(a, huma.Operation{
+		OperationID:   "change-password",
+		Method:        http.MethodPut,
+		Path:          "/v1/sessions/current/password",
+		Summary:       "Change the logged-in operator's password",
+		Description:   "Checks the current password (a wrong one counts towards the lockout), sets the new one and ends every session of the operator, this one too: log in again.",
+		Tags:          []string{"sessions"},
+		DefaultStatus: http.StatusNoContent,
+	}, secure, func(ctx context.Context, in *ChangePasswordInput) (*struct{}, error) {
+		if err := a.p.ChangePassword(ctx, actorFrom(ctx), access.Password(in.Body.CurrentPassword), access.Password(in.Body.NewPassword)); err != nil {
 			return nil, a.fail(ctx, err)
 		}
 		return nil, nil

@@ -238,7 +238,7 @@ func newRoot(e *env) *cobra.Command {
 		c.GroupID = "local"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{newLogin(e), newLogout(e), newWhoami(e), newEnrol(e), newOrder(e), newRecognition(e),
+	for _, c := range []*cobra.Command{newLogin(e), newLogout(e), newWhoami(e), newPasswd(e), newEnrol(e), newOrder(e), newRecognition(e),
 		newIssue(e), newSuspend(e), newReactivate(e), newRevoke(e), newEnvelope(e), newSearch(e), newProduct(e), newCatalogue(e),
 		newOperator(e), newOrganisation(e)} {
 		if c.GroupID == "" {

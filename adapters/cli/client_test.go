@@ -279,3 +279,34 @@ func TestExpiredSessionHint(t *testing.T) {
 	assert.Equal(t, cli.ExitRefused, r.code)
 	assert.Equal(t, "registra: login: authentication failed (401): registra: unauthenticated\n", r.stderr)
 }
+
+// TestPasswords: operator reset-password sends the new password (from
+// standard input here) to the reset route; passwd sends the current and the
+// new one, and forgets the session, which the server has ended; a refused
+// change keeps it.
+func TestPasswords(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{answers: map[string]answer{}}
+	cfg, _ := loggedIn(t, api)
+	file := filepath.Join(cfg.ConfigDir, cli.SessionFile)
+
+	api.answers["POST /v1/operators/op7/password-reset"] = answer{204, ""}
+	r := run(t, cfg, "a brand new password 456\n", "operator", "reset-password", "op7")
+	require.Equal(t, cli.ExitOK, r.code, r.stderr)
+	assert.JSONEq(t, `{"password":"a brand new password 456"}`, api.last().body)
+	assert.Contains(t, r.stdout, "password of op7 reset")
+
+	api.answers["PUT /v1/sessions/current/password"] = answer{401, `{"title":"Authentication failed","status":401,"detail":"registra: operator.change_password: access: authentication failed"}`}
+	r = run(t, cfg, "wrong password here\nanother password 789\n", "passwd")
+	assert.Equal(t, cli.ExitRefused, r.code)
+	assert.Contains(t, r.stderr, "authentication failed")
+	assert.FileExists(t, file, "a refused change keeps the session")
+
+	api.answers["PUT /v1/sessions/current/password"] = answer{204, ""}
+	r = run(t, cfg, "secret password\nanother password 789\n", "passwd", "--json")
+	require.Equal(t, cli.ExitOK, r.code, r.stderr)
+	assert.JSONEq(t, `{"current_password":"secret password","new_password":"another password 789"}`, api.last().body)
+	assert.Equal(t, "Bearer tok-123", api.last().auth)
+	assert.JSONEq(t, `{"changed":true}`, r.stdout)
+	assert.NoFileExists(t, file, "the server ended every session")
+}

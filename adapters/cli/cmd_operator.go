@@ -118,7 +118,7 @@ with 'registra enrol' before the first login. Roles: ` + roleNames() + `.`,
 			return e.call(cmd.Context(), get(path("v1", "operators", args[0])), &o, func(w io.Writer) error { return printOperator(w, o) })
 		},
 	}
-	c.AddCommand(create, list, getc, newOperatorUpdate(e), newOperatorResetTOTP(e))
+	c.AddCommand(create, list, getc, newOperatorUpdate(e), newOperatorResetTOTP(e), newOperatorResetPassword(e))
 	return c
 }
 
@@ -203,6 +203,32 @@ sessions and prints a new enrolment; the operator confirms it with
 			})
 		},
 	}
+}
+
+func newOperatorResetPassword(e *env) *cobra.Command {
+	var pwFile string
+	c := &cobra.Command{
+		Use:   "reset-password OPERATOR",
+		Short: "Set a new password for an operator who forgot theirs",
+		Long: `reset-password sets a new password for the operator (a forgotten one), clears
+failed logins and any lock, and ends their sessions. The TOTP enrolment stays:
+the operator logs in with the new password and their authenticator app.`,
+		Example: "  registra operator reset-password rao1 --password-file pw.txt",
+		Args:    exactArgs("OPERATOR"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pw, err := e.secret("password-file", pwFile, "New password")
+			if err != nil {
+				return err
+			}
+			body := map[string]string{"password": pw}
+			return e.call(cmd.Context(), post(path("v1", "operators", args[0], "password-reset"), body), nil, func(w io.Writer) error {
+				fprintf(w, "password of %s reset; their sessions ended\n", args[0])
+				return nil
+			})
+		},
+	}
+	c.Flags().StringVar(&pwFile, "password-file", "", "file holding the new password (\"-\": a line of standard input); prompted for when absent")
+	return c
 }
 
 func printOperator(w io.Writer, o wireOperator) error {

@@ -139,6 +139,51 @@ func newWhoami(e *env) *cobra.Command {
 	}
 }
 
+func newPasswd(e *env) *cobra.Command {
+	var currentFile, newFile string
+	c := &cobra.Command{
+		Use:   "passwd",
+		Short: "Change the logged-in operator's password",
+		Long: `passwd changes the logged-in operator's password, after the current one (a
+wrong one counts towards the lockout, as at login). Every session of the
+operator ends, this one too: log in again with the new password.
+
+On a terminal both passwords are prompted for without echo. Scripts give them
+with --current-file and --new-file, or pipe them in on standard input, the
+current password on the first line and the new one on the second.`,
+		Example: "  registra passwd\n  printf '%s\\n%s\\n' \"$OLD\" \"$NEW\" | registra passwd",
+		Args:    exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			current, err := e.secret("current-file", currentFile, "Current password")
+			if err != nil {
+				return err
+			}
+			next, err := e.secret("new-file", newFile, "New password")
+			if err != nil {
+				return err
+			}
+			c, err := e.apiClient()
+			if err != nil {
+				return err
+			}
+			body := map[string]string{"current_password": current, "new_password": next}
+			if _, err := c.do(cmd.Context(), request{method: http.MethodPut, path: "/v1/sessions/current/password", body: body}, nil); err != nil {
+				return errorf("passwd", err)
+			}
+			if err := e.removeSession(); err != nil {
+				return err
+			}
+			return e.out.emit(map[string]bool{"changed": true}, func(w io.Writer) error {
+				fprintf(w, "password changed; every session ended: run 'registra login'\n")
+				return nil
+			})
+		},
+	}
+	c.Flags().StringVar(&currentFile, "current-file", "", "file holding the current password (\"-\": a line of standard input); prompted for when absent")
+	c.Flags().StringVar(&newFile, "new-file", "", "file holding the new password (\"-\": a line of standard input); prompted for when absent")
+	return c
+}
+
 func newEnrol(e *env) *cobra.Command {
 	var f credentialFlags
 	c := &cobra.Command{

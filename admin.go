@@ -578,7 +578,12 @@ func (p *Platform) ResetOperatorPassword(ctx context.Context, a Actor, id string
 	if err := access.AuthorizeOperatorChange(aop, target); err != nil {
 		return p.refuse(ctx, "operator.reset_password", aop.Org, aop.ID, id, err)
 	}
-	return p.setPassword(ctx, snap, aop.ID, sop, target, pw, "operator.reset_password")
+	prev, old, _, err := p.credentials(ctx, snap, id)
+	if err != nil {
+		return wrap("operator.reset_password", err)
+	}
+	target.Credentials = old
+	return p.setPassword(ctx, snap, aop.ID, sop, target, prev, pw, "operator.reset_password")
 }
 
 // ChangePassword changes the acting operator's own password, after checking
@@ -616,19 +621,17 @@ func (p *Platform) ChangePassword(ctx context.Context, a Actor, current, next ac
 		}
 		return wrap("operator.change_password", err)
 	}
-	return p.setPassword(ctx, snap, aop.ID, sop, checked, next, "operator.change_password")
+	return p.setPassword(ctx, snap, aop.ID, sop, checked, prev, next, "operator.change_password")
 }
 
-// setPassword hashes pw as target's new password and commits it with the
-// end of target's sessions and an audit event of actor.
+// setPassword hashes pw as the new password of target, whose credentials
+// are the ones the store holds as prev, and commits it with the end of
+// target's sessions and an audit event of actor. SetPassword also clears
+// failures and any lock.
 func (p *Platform) setPassword(ctx context.Context, snap store.Snapshot, actor string, sop store.Operator, target access.Operator,
-	pw access.Password, op string) error {
-	prev, old, _, err := p.credentials(ctx, snap, sop.ID)
-	if err != nil {
-		return wrap(op, err)
-	}
-	target.Credentials = old // SetPassword replaces the hash and clears failures and lock
-	target, err = p.auth.SetPassword(ctx, target, pw)
+	prev store.Credentials, pw access.Password, op string) error {
+	old := target.Credentials
+	target, err := p.auth.SetPassword(ctx, target, pw)
 	if err != nil {
 		return wrap(op, err)
 	}

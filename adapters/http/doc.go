@@ -15,7 +15,12 @@
 // and send the returned token as "Authorization: Bearer <token>". Every other
 // operation is authenticated before its body is read, and authorised by the
 // platform against the lifecycle permission table, within the operator's
-// organisation: another organisation's objects are not found.
+// organisation: another organisation's objects are not found. An operator
+// changes their own password with PUT /v1/sessions/current/password; a
+// master RAO or an admin sets a new one for an operator who forgot theirs
+// with POST /v1/operators/{id}/password-reset, or a new TOTP enrolment for
+// a lost phone with POST /v1/operators/{id}/totp-reset. Each of these ends
+// the operator's sessions.
 //
 // # Recognition
 //

@@ -519,37 +519,16 @@ func (p *Platform) ResetOperatorTOTP(ctx context.Context, a Actor, id string) (E
 		return Enrolment{}, err
 	}
 	defer snap.Close()
-	_, aop, err := p.actor(snap, a)
+	aop, sop, target, prev, err := p.operatorToReset(ctx, snap, a, id, "operator.reset_totp")
 	if err != nil {
 		return Enrolment{}, err
 	}
-	sop, target, err := p.lookupOperator(ctx, snap, aop, id, "operator.reset_totp")
-	if err != nil {
-		return Enrolment{}, err
-	}
-	if err := access.AuthorizeOperatorChange(aop, target); err != nil {
-		return Enrolment{}, p.refuse(ctx, "operator.reset_totp", aop.Org, aop.ID, id, err)
-	}
-	prev, old, _, err := p.credentials(ctx, snap, id)
-	if err != nil {
-		return Enrolment{}, wrap("operator.reset_totp", err)
-	}
-	target.Credentials = old
+	old := target.Credentials
 	target, enr, err := p.auth.EnrollTOTP(access.ResetTOTP(target))
 	if err != nil {
 		return Enrolment{}, wrap("operator.reset_totp", err)
 	}
-	put, err := p.putCredentials(ctx, sop.OrgID, id, prev, old, target.Credentials)
-	if err != nil {
-		return Enrolment{}, wrap("operator.reset_totp", err)
-	}
-	end, err := endSessions(snap, id)
-	if err != nil {
-		return Enrolment{}, wrap("operator.reset_totp", err)
-	}
-	cmds := append([]store.Command{put, auditEvent(sop.OrgID, aop.ID, "operator.reset_totp", id, p.clock(),
-		auditDetails{Outcome: outcomeDone})}, end...)
-	if _, err := p.apply(ctx, "operator.reset_totp", cmds...); err != nil {
+	if err := p.resetCredentials(ctx, snap, aop.ID, sop, prev, old, target.Credentials, "operator.reset_totp"); err != nil {
 		return Enrolment{}, err
 	}
 	return enr, nil
@@ -567,23 +546,36 @@ func (p *Platform) ResetOperatorPassword(ctx context.Context, a Actor, id string
 		return err
 	}
 	defer snap.Close()
+	aop, sop, target, prev, err := p.operatorToReset(ctx, snap, a, id, "operator.reset_password")
+	if err != nil {
+		return err
+	}
+	return p.setPassword(ctx, snap, aop.ID, sop, target, prev, pw, "operator.reset_password")
+}
+
+// operatorToReset loads, from snap, the acting operator and the operator id
+// whose credentials the actor may reset (op names the action in a refusal):
+// its store record, its access record with the credentials opened, and the
+// credentials as the store holds them.
+func (p *Platform) operatorToReset(ctx context.Context, snap store.Snapshot, a Actor, id, op string) (
+	access.Operator, store.Operator, access.Operator, store.Credentials, error) {
 	_, aop, err := p.actor(snap, a)
 	if err != nil {
-		return err
+		return access.Operator{}, store.Operator{}, access.Operator{}, store.Credentials{}, err
 	}
-	sop, target, err := p.lookupOperator(ctx, snap, aop, id, "operator.reset_password")
+	sop, target, err := p.lookupOperator(ctx, snap, aop, id, op)
 	if err != nil {
-		return err
+		return access.Operator{}, store.Operator{}, access.Operator{}, store.Credentials{}, err
 	}
 	if err := access.AuthorizeOperatorChange(aop, target); err != nil {
-		return p.refuse(ctx, "operator.reset_password", aop.Org, aop.ID, id, err)
+		return access.Operator{}, store.Operator{}, access.Operator{}, store.Credentials{}, p.refuse(ctx, op, aop.Org, aop.ID, id, err)
 	}
 	prev, old, _, err := p.credentials(ctx, snap, id)
 	if err != nil {
-		return wrap("operator.reset_password", err)
+		return access.Operator{}, store.Operator{}, access.Operator{}, store.Credentials{}, wrap(op, err)
 	}
 	target.Credentials = old
-	return p.setPassword(ctx, snap, aop.ID, sop, target, prev, pw, "operator.reset_password")
+	return aop, sop, target, prev, nil
 }
 
 // ChangePassword changes the acting operator's own password, after checking
@@ -625,9 +617,8 @@ func (p *Platform) ChangePassword(ctx context.Context, a Actor, current, next ac
 }
 
 // setPassword hashes pw as the new password of target, whose credentials
-// are the ones the store holds as prev, and commits it with the end of
-// target's sessions and an audit event of actor. SetPassword also clears
-// failures and any lock.
+// are the ones the store holds as prev, and commits it (resetCredentials).
+// SetPassword also clears failures and any lock.
 func (p *Platform) setPassword(ctx context.Context, snap store.Snapshot, actor string, sop store.Operator, target access.Operator,
 	prev store.Credentials, pw access.Password, op string) error {
 	old := target.Credentials
@@ -635,7 +626,15 @@ func (p *Platform) setPassword(ctx context.Context, snap store.Snapshot, actor s
 	if err != nil {
 		return wrap(op, err)
 	}
-	put, err := p.putCredentials(ctx, sop.OrgID, sop.ID, prev, old, target.Credentials)
+	return p.resetCredentials(ctx, snap, actor, sop, prev, old, target.Credentials, op)
+}
+
+// resetCredentials commits next as the credentials of operator sop (prev
+// as the store holds them, old opened), with the end of the operator's
+// sessions and an audit event of actor for op, in one batch.
+func (p *Platform) resetCredentials(ctx context.Context, snap store.Snapshot, actor string, sop store.Operator,
+	prev store.Credentials, old, next access.Credentials, op string) error {
+	put, err := p.putCredentials(ctx, sop.OrgID, sop.ID, prev, old, next)
 	if err != nil {
 		return wrap(op, err)
 	}
